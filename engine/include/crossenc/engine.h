@@ -1,0 +1,86 @@
+// The public API: open a model, score (query, passage) pairs, rank passages for a query.
+//
+//   auto engine = crossenc::Engine::open("model.cenc", {.backend = "cpu", .threads = 2});
+//   std::vector<float> s = engine.score({{"what is a flea", "A flea is ..."}});
+//   std::vector<crossenc::Ranked> top = engine.rank("what is a flea", passages, 10);
+//
+// All errors are thrown as crossenc::Error with a message meant for the user.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crossenc/error.h"
+#include "crossenc/model_config.h"
+#include "crossenc/tokenizer.h"
+#include "crossenc/types.h"
+
+namespace crossenc {
+
+struct Options {
+  std::string backend = "cpu";      // cpu | vulkan | auto
+  int threads = 0;                  // CPU threads; 0 = all cores
+  int batch_size = 32;              // pairs per forward pass
+  int max_batch_tokens = 0;         // also cap a batch by total tokens; 0 = no cap
+  int max_length = 0;               // token budget per pair; 0 = the model's (512)
+  std::optional<DType> dtype;       // weight precision; unset = the model file's
+  int device = -1;                  // Vulkan device index; -1 = best
+  std::string gemm = "auto";        // CPU GEMM path: auto | blas | eigen | reference
+  bool profile = false;             // per-op GPU timings (Vulkan)
+};
+
+struct Pair {
+  std::string query;
+  std::string passage;
+};
+
+struct Ranked {
+  size_t index;  // position in the passages given to rank()
+  float score;
+};
+
+struct EngineInfo {
+  std::string model_path;
+  ModelConfig config;
+  DType dtype;               // precision the weights are used in
+  std::string backend;       // "cpu" / "vulkan"
+  std::string device;        // human-readable device description
+  int max_length;
+};
+
+class Engine {
+ public:
+  // path: a .cenc file or a Hugging Face model folder (converted in memory).
+  static Engine open(const std::string& path, const Options& options = {});
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  // Raw logits (first label) in input order. Thread-safe.
+  std::vector<float> score(std::span<const Pair> pairs);
+  std::vector<float> score(std::initializer_list<Pair> pairs) {
+    return score(std::span<const Pair>(pairs.begin(), pairs.size()));
+  }
+  // Scores already-tokenized pairs (ids are checked against the model). Thread-safe.
+  std::vector<float> score_encoded(std::span<const Encoding> encodings);
+  // Passages sorted by descending score; top_k = 0 keeps all.
+  std::vector<Ranked> rank(std::string_view query, std::span<const std::string> passages,
+                           size_t top_k = 0);
+
+  Encoding tokenize(std::string_view query, std::string_view passage) const;
+  const Tokenizer& tokenizer() const;
+  const EngineInfo& info() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace crossenc

@@ -1,0 +1,118 @@
+// Encoder::forward: the op sequence of BertForSequenceClassification on packed tokens.
+#include "encoder.h"
+
+#include <string>
+
+#include "crossenc/error.h"
+
+namespace crossenc {
+
+Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType dtype)
+    : model_(std::move(model)), backend_(backend), act_dtype_(backend.activation_dtype(dtype)) {
+  namespace tn = tensor_names;
+  const ModelFile& f = *model_;
+  // Matrices in the requested dtype; embeddings, biases and LayerNorm parameters stay F32.
+  auto matrix = [&](const std::string& name) { return backend_.load_weight(f, name, dtype); };
+  auto vector = [&](const std::string& name) { return backend_.load_weight(f, name, DType::F32); };
+  word_ = vector(tn::kWordEmb);
+  position_ = vector(tn::kPosEmb);
+  token_type_ = vector(tn::kTypeEmb);
+  emb_ln_g_ = vector(tn::kEmbLnGamma);
+  emb_ln_b_ = vector(tn::kEmbLnBeta);
+  for (int i = 0; i < config().num_layers; ++i) {
+    Layer l;
+    l.qkv_w = matrix(tn::layer(i, tn::kQkvW));
+    l.qkv_b = vector(tn::layer(i, tn::kQkvB));
+    l.attn_out_w = matrix(tn::layer(i, tn::kAttnOutW));
+    l.attn_out_b = vector(tn::layer(i, tn::kAttnOutB));
+    l.attn_ln_g = vector(tn::layer(i, tn::kAttnLnGamma));
+    l.attn_ln_b = vector(tn::layer(i, tn::kAttnLnBeta));
+    l.ffn_in_w = matrix(tn::layer(i, tn::kFfnInW));
+    l.ffn_in_b = vector(tn::layer(i, tn::kFfnInB));
+    l.ffn_out_w = matrix(tn::layer(i, tn::kFfnOutW));
+    l.ffn_out_b = vector(tn::layer(i, tn::kFfnOutB));
+    l.ffn_ln_g = vector(tn::layer(i, tn::kFfnLnGamma));
+    l.ffn_ln_b = vector(tn::layer(i, tn::kFfnLnBeta));
+    layers_.push_back(l);
+  }
+  pooler_w_ = matrix(tn::kPoolerW);
+  pooler_b_ = vector(tn::kPoolerB);
+  classifier_w_ = matrix(tn::kClassifierW);
+  classifier_b_ = vector(tn::kClassifierB);
+}
+
+void Encoder::validate(const PackedBatch& batch) const {
+  const ModelConfig& c = config();
+  if (batch.num_seqs() == 0) throw Error("empty batch");
+  if (batch.token_type_ids.size() != batch.input_ids.size() ||
+      batch.positions.size() != batch.input_ids.size()) {
+    throw Error("malformed batch: ids, types and positions differ in length");
+  }
+  if (batch.max_seq_len > c.max_position_embeddings) {
+    throw Error("sequence of " + std::to_string(batch.max_seq_len) +
+                " tokens exceeds the model's maximum of " +
+                std::to_string(c.max_position_embeddings));
+  }
+  for (size_t t = 0; t < batch.input_ids.size(); ++t) {
+    if (batch.input_ids[t] < 0 || batch.input_ids[t] >= c.vocab_size) {
+      throw Error("token id " + std::to_string(batch.input_ids[t]) + " is outside the vocabulary (0.." +
+                  std::to_string(c.vocab_size - 1) + ")");
+    }
+    if (batch.token_type_ids[t] < 0 || batch.token_type_ids[t] >= c.type_vocab_size) {
+      throw Error("token type id " + std::to_string(batch.token_type_ids[t]) +
+                  " is outside 0.." + std::to_string(c.type_vocab_size - 1));
+    }
+    if (batch.positions[t] < 0 || batch.positions[t] >= c.max_position_embeddings) {
+      throw Error("position " + std::to_string(batch.positions[t]) + " is out of range");
+    }
+  }
+}
+
+std::vector<float> Encoder::forward(const PackedBatch& batch) {
+  validate(batch);
+  const ModelConfig& c = config();
+  const int64_t tokens = batch.total_tokens(), seqs = batch.num_seqs();
+  const int64_t h = c.hidden_size;
+  const float eps = c.layer_norm_eps;
+  Backend& be = backend_;
+
+  be.begin_batch(batch);
+  Tensor x = be.scratch(tokens, h, act_dtype_);
+  be.embed(word_, position_, token_type_, emb_ln_g_, emb_ln_b_, eps, x);
+
+  Tensor qkv = be.scratch(tokens, 3 * h, act_dtype_);
+  Tensor ctx = be.scratch(tokens, h, act_dtype_);
+  Tensor proj = be.scratch(tokens, h, act_dtype_);
+  Tensor ffn = be.scratch(tokens, c.intermediate_size, act_dtype_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    be.gemm(x, l.qkv_w, &l.qkv_b, Activation::None, qkv);
+    // The classifier reads only [CLS]: after the last attention, carry just those rows.
+    const bool last = i + 1 == layers_.size();
+    const int64_t rows = last ? seqs : tokens;
+    Tensor ctx_rows = ctx, proj_rows = proj, ffn_rows = ffn;
+    ctx_rows.rows = proj_rows.rows = ffn_rows.rows = rows;
+    be.attention(qkv, c.num_heads, last, ctx_rows);
+    Tensor residual = x;
+    if (last) {
+      residual = be.scratch(seqs, h, act_dtype_);
+      be.gather_cls(x, residual);
+    }
+    be.gemm(ctx_rows, l.attn_out_w, &l.attn_out_b, Activation::None, proj_rows);
+    be.add_layernorm(proj_rows, residual, l.attn_ln_g, l.attn_ln_b, eps, residual);
+    be.gemm(residual, l.ffn_in_w, &l.ffn_in_b, Activation::Gelu, ffn_rows);
+    be.gemm(ffn_rows, l.ffn_out_w, &l.ffn_out_b, Activation::None, proj_rows);
+    be.add_layernorm(proj_rows, residual, l.ffn_ln_g, l.ffn_ln_b, eps, residual);
+    x = residual;
+  }
+  // x now holds one row per sequence: the final [CLS] hidden states.
+  Tensor pooled = be.scratch(seqs, h, act_dtype_);
+  be.gemm(x, pooler_w_, &pooler_b_, Activation::Tanh, pooled);
+  Tensor logits = be.scratch(seqs, c.num_labels, DType::F32);
+  be.gemm(pooled, classifier_w_, &classifier_b_, Activation::None, logits);
+  std::vector<float> out(static_cast<size_t>(seqs * c.num_labels));
+  be.download(logits, out.data());
+  return out;
+}
+
+}  // namespace crossenc

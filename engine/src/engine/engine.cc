@@ -1,0 +1,125 @@
+// Engine: tokenizer + encoder on one backend; splits work into packed batches.
+#include "crossenc/engine.h"
+
+#include <algorithm>
+#include <mutex>
+#include <numeric>
+
+#include "crossenc/backend.h"
+#include "crossenc/converter.h"
+#include "encoder.h"
+
+namespace crossenc {
+
+struct Engine::Impl {
+  std::shared_ptr<const ModelFile> model;
+  Tokenizer tokenizer;
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<Encoder> encoder;
+  Options options;
+  EngineInfo info;
+  std::mutex forward_mutex;  // one forward pass at a time per backend
+
+  Impl(std::shared_ptr<const ModelFile> m, const Options& o)
+      : model(std::move(m)), tokenizer(model->vocab(), model->tokenizer_config()), options(o) {}
+
+  std::vector<float> run(std::span<const Encoding> encodings) {
+    const int labels = model->config().num_labels;
+    std::vector<float> scores(encodings.size());
+    const size_t batch_pairs = static_cast<size_t>(std::max(1, options.batch_size));
+    const size_t token_cap = options.max_batch_tokens > 0 ? options.max_batch_tokens : SIZE_MAX;
+    size_t i = 0;
+    while (i < encodings.size()) {
+      PackedBatch batch;
+      const size_t first = i;
+      while (i < encodings.size() && i - first < batch_pairs &&
+             (i == first || batch.input_ids.size() + encodings[i].input_ids.size() <= token_cap)) {
+        batch.add(encodings[i].input_ids, encodings[i].token_type_ids);
+        ++i;
+      }
+      std::vector<float> logits;
+      {
+        std::lock_guard<std::mutex> lock(forward_mutex);
+        logits = encoder->forward(batch);
+      }
+      for (size_t s = 0; s < i - first; ++s) scores[first + s] = logits[s * labels];
+    }
+    return scores;
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Engine Engine::open(const std::string& path, const Options& options) {
+  const DType hf_dtype = options.dtype.value_or(DType::F32);
+  auto model = open_model(path, hf_dtype);
+  auto impl = std::make_unique<Impl>(model, options);
+  const DType dtype = options.dtype.value_or(model->config().dtype);
+  if (dtype != DType::F32 && dtype != DType::F16) throw Error("dtype must be f32 or f16");
+  impl->backend = make_backend({.name = options.backend,
+                                .threads = options.threads,
+                                .device = options.device,
+                                .gemm = options.gemm,
+                                .profile = options.profile});
+  impl->encoder = std::make_unique<Encoder>(model, *impl->backend, dtype);
+  const int model_max = std::min(model->tokenizer_config().max_length,
+                                 model->config().max_position_embeddings);
+  if (options.max_length < 0) throw Error("max_length must be >= 3");
+  const int max_length = options.max_length > 0 ? options.max_length : model_max;
+  if (max_length < 3) throw Error("max_length must be >= 3");
+  if (max_length > model->config().max_position_embeddings) {
+    throw Error("max_length " + std::to_string(max_length) + " exceeds the model's " +
+                std::to_string(model->config().max_position_embeddings) + " positions");
+  }
+  impl->options.max_length = max_length;
+  impl->info = {.model_path = path,
+                .config = model->config(),
+                .dtype = dtype,
+                .backend = impl->backend->name(),
+                .device = impl->backend->device_name(),
+                .max_length = max_length};
+  return Engine(std::move(impl));
+}
+
+Encoding Engine::tokenize(std::string_view query, std::string_view passage) const {
+  return impl_->tokenizer.encode_pair(query, passage, impl_->options.max_length);
+}
+
+std::vector<float> Engine::score(std::span<const Pair> pairs) {
+  std::vector<Encoding> encodings;
+  encodings.reserve(pairs.size());
+  for (const Pair& p : pairs) encodings.push_back(tokenize(p.query, p.passage));
+  return impl_->run(encodings);
+}
+
+std::vector<float> Engine::score_encoded(std::span<const Encoding> encodings) {
+  for (const Encoding& e : encodings) {
+    if (e.input_ids.empty()) throw Error("empty input_ids");
+    if (e.input_ids.size() != e.token_type_ids.size()) {
+      throw Error("input_ids and token_type_ids differ in length");
+    }
+  }
+  return impl_->run(encodings);
+}
+
+std::vector<Ranked> Engine::rank(std::string_view query, std::span<const std::string> passages,
+                                 size_t top_k) {
+  std::vector<Encoding> encodings;
+  encodings.reserve(passages.size());
+  for (const std::string& p : passages) encodings.push_back(tokenize(query, p));
+  const std::vector<float> scores = impl_->run(encodings);
+  std::vector<Ranked> ranked(scores.size());
+  for (size_t i = 0; i < scores.size(); ++i) ranked[i] = {i, scores[i]};
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const Ranked& a, const Ranked& b) { return a.score > b.score; });
+  if (top_k > 0 && top_k < ranked.size()) ranked.resize(top_k);
+  return ranked;
+}
+
+const Tokenizer& Engine::tokenizer() const { return impl_->tokenizer; }
+const EngineInfo& Engine::info() const { return impl_->info; }
+
+}  // namespace crossenc

@@ -1,0 +1,86 @@
+// Helpers shared by the crossenc subcommands: engine flags, JSONL I/O, progress, timing.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crossenc/engine.h"
+
+namespace crossenc::cli {
+
+using ordered_json = nlohmann::ordered_json;
+
+// Flags every model-running subcommand takes.
+struct EngineArgs {
+  std::string model;
+  std::string backend = "cpu";
+  int threads = 0;
+  int batch_size = 32;
+  int max_batch_tokens = 0;
+  int max_length = 0;
+  std::string dtype;  // "" = the model file's
+  int device = -1;
+  std::string gemm = "auto";
+  bool profile = false;
+};
+void add_engine_options(CLI::App* app, EngineArgs& args, bool model_required = true);
+Options to_options(const EngineArgs& args);
+Engine open_engine(const EngineArgs& args);
+
+// One input line: its 1-based number and parsed object, or the reason it is unusable.
+struct JsonLine {
+  size_t line_no = 0;
+  ordered_json value;
+  std::string error;  // empty when usable
+};
+// Reads every non-empty line of a JSONL file ("-" = stdin). Throws Error if unreadable.
+std::vector<JsonLine> read_jsonl(const std::string& path);
+
+// A query/passage pair, or pre-tokenized ids, taken from a JSONL object; sets line.error.
+struct PairInput {
+  std::optional<Encoding> encoding;  // when the line has input_ids
+  std::string query, passage;
+};
+std::optional<PairInput> pair_from_line(JsonLine& line);
+
+// stdout or a file written atomically (temp + rename on commit()).
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path);  // "" or "-" = stdout
+  ~OutputFile();
+  std::FILE* get() { return file_; }
+  void write_line(const std::string& s);
+  void commit();  // flush/close; renames the temp file into place
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* file_ = nullptr;
+  bool committed_ = false;
+};
+
+// "\r  N/M pairs  R pairs/s  ETA s" on stderr when it is a terminal or --progress was given.
+class Progress {
+ public:
+  Progress(size_t total, bool force, std::string unit = "pairs");
+  void update(size_t done);
+  void finish();
+
+ private:
+  size_t total_;
+  bool enabled_;
+  std::string unit_;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0);
+
+// Runs a subcommand body, turning crossenc::Error and std::exception into "error: ..." + exit 1.
+int run_guarded(const std::function<int()>& body);
+
+}  // namespace crossenc::cli

@@ -20,5 +20,6 @@ Command add_tokenize(CLI::App& root);
 Command add_score(CLI::App& root);
 Command add_rank(CLI::App& root);
 Command add_bench(CLI::App& root);
+Command add_serve(CLI::App& root);  // cmd_serve.cc
 
 }  // namespace crossenc::cli

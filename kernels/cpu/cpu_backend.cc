@@ -143,8 +143,13 @@ class CpuBackend final : public Backend {
 
   void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
             Tensor& out) override {
-    cpu::gemm(gemm_path_, a.as<float>(), w.as<float>(), out.as<float>(), a.rows, w.rows, a.cols,
-              pool_);
+    const float* wf = w.as<float>();
+    if (w.dtype == DType::F16) {  // an F16 activation-side tensor (tests): widen once
+      widened_.resize(static_cast<size_t>(w.numel()));
+      half_to_float(w.as<uint16_t>(), widened_.data(), widened_.size());
+      wf = widened_.data();
+    }
+    cpu::gemm(gemm_path_, a.as<float>(), wf, out.as<float>(), a.rows, w.rows, a.cols, pool_);
     cpu::bias_activation(out.as<float>(), bias ? bias->as<float>() : nullptr, out.rows, out.cols,
                          act, pool_);
   }
@@ -169,6 +174,14 @@ class CpuBackend final : public Backend {
     }
   }
 
+  void upload(const float* host, Tensor& t) override {
+    if (t.dtype == DType::F16) {
+      float_to_half(host, t.as<uint16_t>(), static_cast<size_t>(t.numel()));
+    } else {
+      std::memcpy(t.data, host, t.numel() * sizeof(float));
+    }
+  }
+
   void download(const Tensor& t, float* host) override {
     std::memcpy(host, t.data, t.numel() * sizeof(float));
   }
@@ -185,6 +198,7 @@ class CpuBackend final : public Backend {
   std::string device_;
   Arena arena_;
   std::vector<AlignedBytes> owned_;
+  std::vector<float> widened_;
   const PackedBatch* batch_ = nullptr;
 };
 

@@ -90,6 +90,9 @@ class Backend {
   // out row s = x row offsets[s] (each sequence's [CLS] token).
   virtual void gather_cls(const Tensor& x, Tensor& out) = 0;
 
+  // Copies t.numel() float32 values from the host into `t`, converting to t.dtype (queued like
+  // an op). Used for inputs that are not weights, and by the op tests.
+  virtual void upload(const float* host, Tensor& t) = 0;
   // Waits for queued work, then copies `t` to the host as float32 (t.numel() values).
   virtual void download(const Tensor& t, float* host) = 0;
   virtual void sync() = 0;

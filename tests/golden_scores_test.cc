@@ -1,0 +1,214 @@
+// End-to-end logits vs the float64 goldens, on every backend, FP32 and FP16; batching invariance.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+#include "backend_cases.h"
+#include "crossenc/converter.h"
+#include "crossenc/engine.h"
+#include "reference.h"
+#include "test_util.h"
+
+namespace crossenc {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct GoldenPair {
+  std::string key;  // qid or edge id, for the per-query ranking check
+  Encoding enc;
+  double logit;
+};
+
+std::vector<GoldenPair> read_golden(const fs::path& path, size_t limit = 0) {
+  std::ifstream in(path);
+  std::vector<GoldenPair> out;
+  for (std::string line; std::getline(in, line) && (limit == 0 || out.size() < limit);) {
+    const auto j = nlohmann::json::parse(line);
+    GoldenPair p;
+    p.key = j.contains("qid") ? std::to_string(j["qid"].get<int64_t>()) : j["id"].get<std::string>();
+    p.enc.input_ids = j["input_ids"].get<std::vector<int32_t>>();
+    p.enc.token_type_ids = j["token_type_ids"].get<std::vector<int32_t>>();
+    p.logit = j["logit"].get<double>();
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Converted models are cached per (folder, dtype) for the whole test program.
+std::string model_file(const fs::path& hf_dir, DType dtype) {
+  static std::map<std::string, std::string> cache;
+  const std::string key = hf_dir.string() + std::string(dtype_name(dtype));
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  const fs::path out = fs::temp_directory_path() /
+                       ("crossenc_golden_" + std::to_string(::getpid()) + "_" +
+                        std::to_string(cache.size()) + ".cenc");
+  write_model_file(out.string(), convert_hf_folder(hf_dir.string(), {.dtype = dtype}));
+  return cache[key] = out.string();
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  auto ranks = [](const std::vector<double>& v) {
+    std::vector<size_t> idx(v.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
+    std::vector<double> r(v.size());
+    for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = static_cast<double>(i);
+    return r;
+  };
+  const auto ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size());
+  double d2 = 0;
+  for (size_t i = 0; i < a.size(); ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
+  return 1.0 - 6.0 * d2 / (n * (n * n - 1.0));
+}
+
+struct GoldenCase {
+  test::BackendCase backend;
+  DType dtype;
+};
+
+class GoldenScores : public testing::TestWithParam<GoldenCase> {
+ protected:
+  // FP32: 1e-4 (golden README). FP16: 0.03 for F16 weights / FP32 math, 0.05 with F16 activations.
+  double tolerance(const Engine& e) const {
+    if (GetParam().dtype == DType::F32) return 1e-4;
+    return e.info().backend == "vulkan" ? 0.05 : 0.03;
+  }
+
+  std::unique_ptr<Engine> open(const fs::path& hf_dir, int batch_size = 32) {
+    const auto& c = GetParam().backend;
+    try {
+      return std::make_unique<Engine>(Engine::open(
+          model_file(hf_dir, GetParam().dtype),
+          {.backend = c.backend, .threads = 2, .batch_size = batch_size, .gemm = c.gemm}));
+    } catch (const Error& e) {
+      if (c.backend != "vulkan") throw;
+      if (test::vulkan_required()) ADD_FAILURE() << "Vulkan required but unavailable: " << e.what();
+      return nullptr;
+    }
+  }
+
+  // Scores the file and checks max |err| and, for FP16, the ranking within each query.
+  void check(const fs::path& hf_dir, const fs::path& golden, size_t limit = 0) {
+    auto engine = open(hf_dir);
+    if (!engine) GTEST_SKIP() << "no Vulkan device";
+    const auto pairs = read_golden(golden, limit);
+    ASSERT_FALSE(pairs.empty());
+    std::vector<Encoding> encs;
+    for (const auto& p : pairs) encs.push_back(p.enc);
+    const auto scores = engine->score_encoded(encs);
+    double worst = 0;
+    size_t at = 0;
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_query;
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(scores[i])) << "non-finite score at line " << i + 1;
+      const double err = std::fabs(scores[i] - pairs[i].logit);
+      if (err > worst) worst = err, at = i;
+      by_query[pairs[i].key].first.push_back(scores[i]);
+      by_query[pairs[i].key].second.push_back(pairs[i].logit);
+    }
+    EXPECT_LE(worst, tolerance(*engine))
+        << golden.filename() << ": worst at line " << at + 1 << " (" << pairs[at].key << ")";
+    RecordProperty("max_abs_err", std::to_string(worst));
+    if (GetParam().dtype == DType::F16) {
+      for (const auto& [q, v] : by_query) {
+        if (v.first.size() >= 20) {
+          EXPECT_GE(spearman(v.first, v.second), 0.999) << "query " << q;
+        }
+      }
+    }
+  }
+
+  // Vulkan on lavapipe is a CPU emulation and the reference GEMM is a plain loop: keep their
+  // share of the big model small (0 = the whole file).
+  size_t l6_limit() const {
+    if (GetParam().backend.gemm == "reference") return 16;
+    return GetParam().backend.backend == "vulkan" ? 48 : 0;
+  }
+  size_t tiny_limit() const { return GetParam().backend.gemm == "reference" ? 500 : 0; }
+};
+
+TEST_P(GoldenScores, TinySampleFixture) {
+  check(test::data_path("tiny-random"), test::data_path("scores_tiny_sample.jsonl"));
+}
+
+TEST_P(GoldenScores, TinyDl19) {
+  const auto g = test::shared_path("golden/scores_tiny_dl19.jsonl");
+  CROSSENC_REQUIRE_SHARED_FILE(g);
+  check(test::data_path("tiny-random"), g, tiny_limit());
+}
+
+TEST_P(GoldenScores, TinyEdge) {
+  const auto g = test::shared_path("golden/scores_tiny_edge.jsonl");
+  CROSSENC_REQUIRE_SHARED_FILE(g);
+  check(test::data_path("tiny-random"), g);
+}
+
+TEST_P(GoldenScores, MiniLmL6Dl19) {
+  const auto m = test::shared_path("models/minilm-l6-random");
+  const auto g = test::shared_path("golden/scores_l6_dl19.jsonl");
+  CROSSENC_REQUIRE_SHARED_FILE(m / "model.safetensors");
+  CROSSENC_REQUIRE_SHARED_FILE(g);
+  check(m, g, l6_limit());
+}
+
+TEST_P(GoldenScores, MiniLmL6Edge) {
+  const auto m = test::shared_path("models/minilm-l6-random");
+  const auto g = test::shared_path("golden/scores_l6_edge.jsonl");
+  CROSSENC_REQUIRE_SHARED_FILE(m / "model.safetensors");
+  CROSSENC_REQUIRE_SHARED_FILE(g);
+  check(m, g, l6_limit() ? 16 : 0);
+}
+
+// A pair's score must not depend on what else is in its batch.
+TEST_P(GoldenScores, BatchingDoesNotChangeScores) {
+  auto single = open(test::data_path("tiny-random"), 1);
+  if (!single) GTEST_SKIP() << "no Vulkan device";
+  auto batched = open(test::data_path("tiny-random"), 7);
+  const auto pairs = read_golden(test::data_path("scores_tiny_sample.jsonl"));
+  std::vector<Encoding> encs;
+  for (const auto& p : pairs) encs.push_back(p.enc);
+  const auto a = single->score_encoded(encs), b = batched->score_encoded(encs);
+  // Reversed order: every pair lands in a batch of different neighbours and lengths.
+  std::vector<Encoding> rev(encs.rbegin(), encs.rend());
+  const auto c = batched->score_encoded(rev);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i], b[i], 1e-5) << "pair " << i;
+    EXPECT_NEAR(a[i], c[a.size() - 1 - i], 1e-5) << "pair " << i << " reversed";
+  }
+}
+
+std::vector<GoldenCase> golden_cases() {
+  std::vector<GoldenCase> out;
+  for (const auto& b : test::backend_cases()) {
+    out.push_back({b, DType::F32});
+    if (b.gemm != "reference") out.push_back({b, DType::F16});  // reference GEMM: slow, FP32 only
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GoldenScores, testing::ValuesIn(golden_cases()),
+                         [](const testing::TestParamInfo<GoldenCase>& info) {
+                           return info.param.backend.label + "_" +
+                                  std::string(dtype_name(info.param.dtype));
+                         });
+
+// The float64 reference forward itself reproduces the goldens (it is what the ops are checked by).
+TEST(ReferenceForward, MatchesGoldenLogits) {
+  const auto model = ModelFile::open(model_file(test::data_path("tiny-random"), DType::F32));
+  const auto pairs = read_golden(test::data_path("scores_tiny_sample.jsonl"), 20);
+  PackedBatch batch;
+  for (const auto& p : pairs) batch.add(p.enc.input_ids, p.enc.token_type_ids);
+  const auto logits = ref::forward(*model, batch);
+  for (size_t i = 0; i < pairs.size(); ++i) EXPECT_NEAR(logits[i], pairs[i].logit, 1e-5) << i;
+}
+
+}  // namespace
+}  // namespace crossenc

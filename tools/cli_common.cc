@@ -125,6 +125,10 @@ std::optional<PairInput> pair_from_line(JsonLine& line) {
   }
 }
 
+std::string to_line(const ordered_json& v, int indent) {
+  return v.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 OutputFile::OutputFile(const std::string& path) : path_(path) {
   if (path.empty() || path == "-") {
     file_ = stdout;

@@ -49,6 +49,9 @@ struct PairInput {
 };
 std::optional<PairInput> pair_from_line(JsonLine& line);
 
+// One JSON line; invalid UTF-8 inside (e.g. quoted in an error message) becomes U+FFFD.
+std::string to_line(const ordered_json& v, int indent = -1);
+
 // stdout or a file written atomically (temp + rename on commit()).
 class OutputFile {
  public:

@@ -83,7 +83,7 @@ Command add_rank(CLI::App& root) {
                                {"score", ranked[r].score},
                                {"passage", passages[ranked[r].index]}});
               }
-              std::printf("%s\n", out.dump(2).c_str());
+              std::printf("%s\n", to_line(out, 2).c_str());
             } else {
               std::printf("query: %s\n\n%4s  %9s  %5s  %s\n", args->query.c_str(), "rank", "score",
                           "index", "passage");

@@ -65,12 +65,12 @@ Command add_score(CLI::App& root) {
             OutputFile file(args->output);
             for (size_t i = 0; i < lines.size(); ++i) {
               if (!lines[i].error.empty()) {
-                file.write_line(ordered_json{{"line", lines[i].line_no}, {"error", lines[i].error}}.dump());
+                file.write_line(to_line({{"line", lines[i].line_no}, {"error", lines[i].error}}));
                 continue;
               }
               ordered_json v = lines[i].value;
               v["score"] = scores[i];
-              file.write_line(v.dump());
+              file.write_line(to_line(v));
             }
             file.commit();
             return bad ? 3 : 0;

@@ -54,13 +54,13 @@ Command add_tokenize(CLI::App& root) {
             OutputFile file(args->output);
             for (size_t i = 0; i < lines.size(); ++i) {
               if (!out[i]) {
-                file.write_line(ordered_json{{"line", lines[i].line_no}, {"error", lines[i].error}}.dump());
+                file.write_line(to_line({{"line", lines[i].line_no}, {"error", lines[i].error}}));
                 continue;
               }
               ordered_json v = lines[i].value;
               v["input_ids"] = out[i]->input_ids;
               v["token_type_ids"] = out[i]->token_type_ids;
-              file.write_line(v.dump());
+              file.write_line(to_line(v));
             }
             file.commit();
             return bad ? 3 : 0;

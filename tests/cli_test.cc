@@ -1,0 +1,191 @@
+// The crossenc command line, run as a user would: outputs, exit codes and error messages.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+fs::path work_dir() {
+  static const fs::path dir = [] {
+    auto d = fs::temp_directory_path() / ("crossenc_cli_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// Runs `crossenc ARGS` with optional stdin text through the shell.
+Result run(const std::string& args, const std::string& stdin_text = "") {
+  const auto in = work_dir() / "stdin", out = work_dir() / "stdout", err = work_dir() / "stderr";
+  std::ofstream(in, std::ios::binary) << stdin_text;
+  const std::string cmd = std::string(CROSSENC_CLI_PATH) + " " + args + " < " + in.string() +
+                          " > " + out.string() + " 2> " + err.string();
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+const std::string& model() {
+  static const std::string path = [] {
+    const auto p = work_dir() / "tiny.cenc";
+    const auto r = run("convert " + crossenc::test::data_path("tiny-random").string() + " " + p.string());
+    EXPECT_EQ(r.code, 0) << r.err;
+    return p.string();
+  }();
+  return path;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
+TEST(Cli, HelpForEveryCommand) {
+  for (const char* cmd : {"", "convert", "info", "tokenize", "score", "rank", "bench", "serve"}) {
+    const auto r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.code, 0) << cmd;
+    EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
+  }
+  EXPECT_NE(run("").code, 0);
+  EXPECT_NE(run("frobnicate").code, 0);
+}
+
+TEST(Cli, ConvertAndInfo) {
+  const auto r = run("info " + model());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("crossenc v1"), std::string::npos);
+  EXPECT_NE(r.out.find("layers 2, hidden 32, heads 2"), std::string::npos);
+  EXPECT_NE(r.out.find("layer.1.ffn.out.weight"), std::string::npos);
+  EXPECT_NE(r.out.find("tensors (33)"), std::string::npos);
+  const auto f16 = (work_dir() / "tiny16.cenc").string();
+  ASSERT_EQ(run("convert " + crossenc::test::data_path("tiny-random").string() + " " + f16 + " --dtype f16").code, 0);
+  EXPECT_NE(run("info " + f16).out.find("weights f16"), std::string::npos);
+  EXPECT_EQ(run("info --devices").code, 0);
+}
+
+TEST(Cli, ScoreKeepsFieldsAndOrder) {
+  const std::string input =
+      R"({"id": 1, "query": "what is a flea", "passage": "A flea is an insect."})" "\n"
+      R"({"id": 2, "query": "berlin", "passage": "Berlin is a city.", "extra": [1, 2]})" "\n"
+      R"({"id": 3, "input_ids": [101, 2054, 102, 4068, 102], "token_type_ids": [0, 0, 0, 1, 1]})" "\n";
+  const auto r = run("score -m " + model() + " -i -", input);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["id"], i + 1);
+    EXPECT_TRUE(lines[i]["score"].is_number_float());
+  }
+  EXPECT_EQ(lines[1]["extra"], nlohmann::json({1, 2}));
+  // The same pair as text and as ids scores the same.
+  const auto as_text = run("score -m " + model() + " -i -", R"({"query": "what", "passage": "berlin"})");
+  // (Within float rounding: a different batch may take a different GEMM blocking.)
+  EXPECT_NEAR(json_lines(as_text.out)[0]["score"].get<double>(), lines[2]["score"].get<double>(), 1e-5);
+}
+
+TEST(Cli, TokenizeAddsIds) {
+  const auto r = run("tokenize -m " + model() + " -i - --max-length 6",
+                     R"({"query": "How many people live in Berlin?", "passage": "Berlin", "k": "v"})");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = json_lines(r.out).at(0);
+  EXPECT_EQ(j["k"], "v");
+  EXPECT_EQ(j["input_ids"].size(), 6u);
+  EXPECT_EQ(j["input_ids"][0], 101);
+  EXPECT_EQ(j["token_type_ids"].back(), 1);
+}
+
+TEST(Cli, BadLinesAreNamedAndNothingIsWritten) {
+  const auto out = work_dir() / "bad_out.jsonl";
+  const std::string input = std::string(R"({"query": "a", "passage": "b"})") + "\n" +
+                            "{not json\n" + R"({"query": "a"})" + "\n" +
+                            "{\"query\": \"a\", \"passage\": \"\xff\"}\n" +
+                            R"({"query": 5, "passage": "b"})" + "\n";
+  const auto r = run("score -m " + model() + " -i - -o " + out.string(), input);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("-:2: malformed JSON"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-:3: missing field \"passage\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-:4: invalid UTF-8"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("-:5: field \"query\" must be a string"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "partial output written";
+
+  const auto skip = run("score -m " + model() + " -i - -o " + out.string() + " --skip-invalid", input);
+  EXPECT_EQ(skip.code, 3);
+  const auto lines = json_lines(slurp(out));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_TRUE(lines[0].contains("score"));
+  EXPECT_EQ(lines[1]["line"], 2);
+  EXPECT_TRUE(lines[1].contains("error"));
+}
+
+TEST(Cli, MissingFilesAndCorruptModels) {
+  auto r = run("score -m " + model() + " -i /nonexistent.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot read"), std::string::npos) << r.err;
+  r = run("score -m /nonexistent.cenc -i -", "");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  auto bytes = slurp(model());
+  bytes[bytes.size() / 2] ^= 0x5a;
+  const auto corrupt = work_dir() / "corrupt.cenc";
+  std::ofstream(corrupt, std::ios::binary) << bytes;
+  r = run("rank -m " + corrupt.string() + " -q q p1 p2");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("corrupt"), std::string::npos) << r.err;
+  std::ofstream(work_dir() / "trunc.cenc", std::ios::binary) << bytes.substr(0, 1000);
+  r = run("info " + (work_dir() / "trunc.cenc").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+}
+
+TEST(Cli, RankPrintsBestFirst) {
+  const auto passages = work_dir() / "passages.txt";
+  std::ofstream(passages) << "A flea is an insect.\nBerlin is a city.\n\nParis is in France.\n";
+  auto r = run("rank -m " + model() + " -q 'what is a flea' -p " + passages.string() + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_GE(j[0]["score"].get<double>(), j[1]["score"].get<double>());
+  EXPECT_EQ(j[0]["rank"], 1);
+  r = run("rank -m " + model() + " -q 'what is a flea' -k 1 'first passage' 'second passage'");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("rank"), std::string::npos);
+  EXPECT_NE(r.err.find("ranked 2 passages"), std::string::npos);
+  EXPECT_EQ(run("rank -m " + model() + " -q q").code, 1);  // no passages
+}
+
+TEST(Cli, BenchPrintsOneJsonLine) {
+  const auto r = run("bench -m " + model() + " --pairs " +
+                     crossenc::test::data_path("scores_tiny_sample.jsonl").string() +
+                     " --batch 8 --warmup 1 --sort --ref " +
+                     crossenc::test::data_path("scores_tiny_sample.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["pairs_per_s"].get<double>(), 0);
+  EXPECT_EQ(j["batch"], 8);
+  EXPECT_EQ(j["sorted"], true);
+  EXPECT_LT(j["max_abs_diff"].get<double>(), 1e-4);
+}
+
+}  // namespace

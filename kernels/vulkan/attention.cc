@@ -1,0 +1,43 @@
+// attention: multi-head self-attention over packed sequences (shaders/attention.comp).
+#include <cmath>
+
+#include "ops_common.h"
+#include "push_constants.h"
+#include "vk_backend.h"
+
+namespace crossenc::vk {
+
+void VulkanBackend::attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) {
+  require_batch("attention");
+  const int64_t tokens = batch_.total_tokens();
+  const int seqs = batch_.num_seqs();
+  if (qkv.cols % 3 != 0) throw Error("vulkan attention: qkv width " + std::to_string(qkv.cols) + " is not 3*hidden");
+  const int64_t hidden = qkv.cols / 3;
+  if (num_heads <= 0 || hidden % num_heads != 0)
+    throw Error("vulkan attention: hidden " + std::to_string(hidden) + " is not divisible by " +
+                std::to_string(num_heads) + " heads");
+  const int64_t head_dim = hidden / num_heads;
+  if (head_dim > kAttentionMaxHeadDim)
+    throw Error("vulkan attention: head size " + std::to_string(head_dim) + " exceeds " +
+                std::to_string(kAttentionMaxHeadDim));
+  expect_activation("attention", "qkv", qkv, tokens, 3 * hidden);
+  expect_activation("attention", "out", out, cls_only ? seqs : tokens, hidden);
+  if (overlaps(qkv, out)) throw Error("vulkan attention: out overlaps qkv");
+  if (seqs > 65535 || num_heads > 65535) throw Error("vulkan attention: too many sequences in one batch");
+  Bound bq = bind(qkv, "qkv"), bo = bind(out, "out");
+  AttentionPush pc{};
+  pc.offsets_off = offsets_off_;
+  pc.hidden = static_cast<uint32_t>(hidden);
+  pc.qkv_off = bq.elem_offset;
+  pc.out_off = bo.elem_offset;
+  pc.cls_only = cls_only ? 1u : 0u;
+  pc.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  const BufferBinding bindings[] = {bind_inputs(), bq.binding, bo.binding};
+  const uint32_t query_blocks =
+      cls_only ? 1u : static_cast<uint32_t>((batch_.max_seq_len + kAttentionQueryBlock - 1) / kAttentionQueryBlock);
+  recorder_->dispatch(attention_pipeline(static_cast<uint32_t>(head_dim)), bindings, &pc, query_blocks,
+                      static_cast<uint32_t>(num_heads), static_cast<uint32_t>(seqs),
+                      cls_only ? "attention(cls)" : "attention");
+}
+
+}  // namespace crossenc::vk

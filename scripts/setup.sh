@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for a new user: install dependencies, build, and rank the bundled example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh
+echo
+echo "== Demo: ranking examples/passages.txt with the bundled tiny random-weight model =="
+echo "   (its scores are meaningless: it only shows the pipeline; see README to use the real model)"
+build/tools/crossenc convert tests/data/tiny-random build/demo-tiny.cenc
+build/tools/crossenc rank --model build/demo-tiny.cenc \
+  --query "$(cat examples/query.txt)" --passages examples/passages.txt

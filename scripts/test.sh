@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test command: install dependencies, build with warnings as errors, run every test (ctest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+bash scripts/build.sh -DCROSSENC_WERROR=ON
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"   # silences the Vulkan loader on headless machines
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 900

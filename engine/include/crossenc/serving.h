@@ -68,6 +68,8 @@ struct ReplicaMetrics {
 // A consistent copy of every counter, cheap enough to take once a second.
 struct MetricsSnapshot {
   double uptime_s = 0;
+  // requests: score() calls answered, errors among them; rejected_overloaded: calls refused for
+  // a full queue (not in requests). pairs, tokens, batches: what the replicas ran.
   uint64_t requests = 0, pairs = 0, tokens = 0, errors = 0, rejected_overloaded = 0;
   uint64_t batches = 0;
   double pairs_per_s = 0;           // since start
@@ -76,7 +78,7 @@ struct MetricsSnapshot {
   double avg_batch_pairs = 0, avg_batch_tokens = 0;
   double padding_waste_pct = 0;          // packed batches: 0 by construction
   double padded_baseline_waste_pct = 0;  // what padding each batch to its longest would waste
-  size_t queued_pairs = 0;               // now
+  size_t queued_pairs = 0;               // now: admitted, not yet answered
   std::vector<ReplicaMetrics> replicas;
   double process_cpu_pct = 0;       // since start, 100 = one core
   uint64_t rss_bytes = 0;

@@ -1,15 +1,201 @@
-// crossenc serve: placeholder until the server lands.
+// crossenc serve: the gRPC (inference.InferenceService) + HTTP (TEI / Cohere rerank) server.
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
 #include "cli_common.h"
 #include "commands.h"
 
+#ifdef CROSSENC_HAVE_SERVER
+#include <csignal>
+
+#include "crossenc/serving.h"
+#include "server.h"
+#endif
+
 namespace crossenc::cli {
+
+#ifdef CROSSENC_HAVE_SERVER
+namespace {
+
+struct ServeArgs {
+  EngineArgs engine;
+  server::ServerOptions server;
+  ServiceOptions service;
+  int max_input_length = 0;
+  std::string replica_backends;  // comma-separated
+  bool no_dynamic_batching = false, no_length_aware = false;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Engine flags that also steer the serving core, and the TEI-named aliases.
+void reconcile(ServeArgs& a) {
+  if (a.max_input_length > 0) {
+    if (a.engine.max_length > 0 && a.engine.max_length != a.max_input_length) {
+      throw Error("--max-input-length and --max-length disagree; give one of them");
+    }
+    a.engine.max_length = a.max_input_length;
+  }
+  a.service.max_batch_pairs = a.engine.batch_size;
+  if (a.engine.max_batch_tokens > 0) a.service.max_batch_tokens = a.engine.max_batch_tokens;
+  if (a.engine.max_length > 0 && a.service.max_batch_tokens < a.engine.max_length) {
+    throw Error("--max-batch-tokens (" + std::to_string(a.service.max_batch_tokens) +
+                ") must be >= --max-input-length (" + std::to_string(a.engine.max_length) +
+                "): one full-length pair must fit in a batch");
+  }
+  if (a.service.max_queued_pairs < static_cast<size_t>(a.server.max_client_batch_size)) {
+    throw Error("--max-queued-pairs (" + std::to_string(a.service.max_queued_pairs) +
+                ") must be >= --max-client-batch-size (" +
+                std::to_string(a.server.max_client_batch_size) + "): a full request must fit");
+  }
+  a.service.replica_backends = split_list(a.replica_backends);
+  a.service.dynamic_batching = !a.no_dynamic_batching;
+  a.service.length_aware = !a.no_length_aware;
+}
+
+std::string endpoint(const std::string& host, int port) {
+  if (port < 0) return "off";
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+int serve(ServeArgs& a) {
+  reconcile(a);
+  // Before any thread exists, so that every thread inherits the mask and the signal reaches
+  // wait_for_termination_signal() instead of killing the process mid-request.
+  server::block_termination_signals();
+  Service service(a.engine.model, to_options(a.engine), a.service);
+  server::Server srv(service, a.server);
+  const EngineInfo& info = service.info();
+  std::fprintf(stderr,
+               "crossenc serve: model %s (%s, %s on %s, max length %d), %d replica(s)\n"
+               "  gRPC  %s  inference.InferenceService + grpc.health.v1.Health\n"
+               "  HTTP  %s  POST /rerank /v1/rerank /score, GET /health /info /metrics\n"
+               "  Ctrl-C or SIGTERM stops accepting, answers what is in flight and exits.\n",
+               srv.model_id().c_str(), std::string(dtype_name(info.dtype)).c_str(),
+               info.backend.c_str(), info.device.c_str(), info.max_length, a.service.replicas,
+               endpoint(a.server.host, srv.grpc_port()).c_str(),
+               endpoint(a.server.host, srv.http_port()).c_str());
+  // One machine-readable line on stdout: scripts and tests that asked for port 0 read it.
+  std::printf("listening grpc=%d http=%d\n", srv.grpc_port(), srv.http_port());
+  std::fflush(stdout);
+
+  const int sig = server::wait_for_termination_signal();
+  std::fprintf(stderr, "crossenc serve: %s received, finishing requests in flight\n",
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
+  srv.stop();
+  service.shutdown();
+  const MetricsSnapshot m = service.metrics();
+  std::fprintf(stderr, "crossenc serve: stopped after %llu requests, %llu pairs\n",
+               static_cast<unsigned long long>(m.requests),
+               static_cast<unsigned long long>(m.pairs));
+  return 0;
+}
+
+}  // namespace
+
+Command add_serve(CLI::App& root) {
+  auto a = std::make_shared<ServeArgs>();
+  CLI::App* app = root.add_subcommand(
+      "serve",
+      "Run the reranking server.\n"
+      "  gRPC (--grpc-port): inference.InferenceService {Infer, GetMetrics} (server/inference.proto)\n"
+      "        and grpc.health.v1.Health; scores are raw logits.\n"
+      "  HTTP (--http-port):\n"
+      "    POST /rerank     {query, texts[], raw_scores?, return_text?, truncate?}  (TEI)\n"
+      "    POST /v1/rerank  {query, documents[], top_n?, return_documents?}  (Cohere / Jina)\n"
+      "    POST /score      {pairs: [{query, passage}] | [[q, p]], raw_scores?, truncate?}\n"
+      "    GET  /health /info /metrics (Prometheus)\n"
+      "  Scores are raw logits unless raw_scores is false; /v1/rerank always gives sigmoid\n"
+      "  relevance in [0, 1]. Errors: 400 malformed JSON, 413 too many pairs or body too large,\n"
+      "  422 invalid input, 429 overloaded, as {\"error\", \"error_type\"}.\n"
+      "  SIGTERM / SIGINT: stop accepting, answer requests in flight, exit 0.");
+  add_engine_options(app, a->engine);
+
+  auto* net = "Network";
+  app->add_option("--host", a->server.host, "address to listen on (0.0.0.0: all interfaces)")
+      ->capture_default_str()->group(net);
+  app->add_option("--grpc-port", a->server.grpc_port, "gRPC port (0: any free port, -1: off)")
+      ->capture_default_str()->check(CLI::Range(-1, 65535))->group(net);
+  app->add_option("--http-port", a->server.http_port, "HTTP port (0: any free port, -1: off)")
+      ->capture_default_str()->check(CLI::Range(-1, 65535))->group(net);
+  app->add_option("--http-threads", a->server.http_threads,
+                  "HTTP worker threads; each open connection holds one while served")
+      ->capture_default_str()->check(CLI::Range(1, 4096))->group(net);
+  app->add_option("--http-timeout", a->server.http_read_timeout_s,
+                  "seconds a client may stall while sending a request or reading the answer")
+      ->capture_default_str()->check(CLI::Range(1, 3600))->group(net);
+  app->add_option("--shutdown-grace-ms", a->server.shutdown_grace_ms,
+                  "on SIGTERM, how long gRPC calls in flight may run before being cancelled")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(net);
+  app->add_option("--model-id", a->server.model_id,
+                  "model name reported by /info and /v1/rerank (default: the model file name)")
+      ->group(net);
+
+  auto* limits = "Limits (over a limit: HTTP 413/422/429, gRPC INVALID_ARGUMENT/RESOURCE_EXHAUSTED)";
+  app->add_option("--max-client-batch-size", a->server.max_client_batch_size,
+                  "pairs (texts, documents) one request may carry")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20))->group(limits);
+  app->add_option("--max-input-length", a->max_input_length,
+                  "tokens per pair incl. [CLS]/[SEP] (same as --max-length; 0 = the model's); "
+                  "longer pairs are truncated, or rejected with 422 when the request says "
+                  "truncate: false")
+      ->check(CLI::NonNegativeNumber)->group(limits);
+  app->add_option("--auto-truncate", a->server.default_truncate,
+                  "truncate pairs over the max length when a request does not say")
+      ->capture_default_str()->group(limits);
+  app->add_option("--max-concurrent-requests", a->server.max_concurrent_requests,
+                  "requests in flight across gRPC and HTTP; beyond it 429 / RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20))->group(limits);
+  app->add_option("--max-queued-pairs", a->service.max_queued_pairs,
+                  "pairs waiting for a batch; beyond it 429 / RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+  app->add_option("--payload-limit", a->server.payload_limit_bytes,
+                  "HTTP body limit in bytes; beyond it 413")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+  app->add_option("--grpc-max-message-bytes", a->server.grpc_max_message_bytes,
+                  "gRPC request size limit; beyond it RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+
+  auto* batching = "Batching (--batch-size and --max-batch-tokens also cap each batch)";
+  app->add_option("--batch-timeout-ms", a->service.timeout_ms,
+                  "run a batch when its oldest request has waited this long")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(batching);
+  app->add_option("--replicas", a->service.replicas,
+                  "engine replicas running batches; --threads is split between them")
+      ->capture_default_str()->check(CLI::Range(1, 256))->group(batching);
+  app->add_option("--replica-backends", a->replica_backends,
+                  "backend of each replica, comma-separated (e.g. vulkan,cpu; default --backend)")
+      ->group(batching);
+  app->add_option("--tokenizer-workers", a->service.tokenizer_workers,
+                  "tokenization threads (0: each request thread tokenizes its own pairs)")
+      ->capture_default_str()->check(CLI::Range(0, 256))->group(batching);
+  app->add_flag("--no-dynamic-batching", a->no_dynamic_batching,
+                "run each request on its own instead of batching across requests")
+      ->group(batching);
+  app->add_flag("--no-length-aware", a->no_length_aware,
+                "do not group pairs of similar length when forming batches")
+      ->group(batching);
+  return {app, [a] { return serve(*a); }};
+}
+
+#else  // built without the server (-DCROSSENC_SERVER=OFF)
 
 Command add_serve(CLI::App& root) {
   CLI::App* app = root.add_subcommand("serve", "Run the gRPC + HTTP reranking server.");
-  return {app, [] {
-            throw Error("the server is not built into this binary yet");
-            return 1;
+  return {app, []() -> int {
+            throw Error("this crossenc was built without the server (-DCROSSENC_SERVER=OFF)");
           }};
 }
+
+#endif
 
 }  // namespace crossenc::cli

@@ -1,0 +1,167 @@
+// inference.InferenceService on gRPC's synchronous server: one thread per call in flight.
+#include "grpc_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "grpc_health.h"
+#include "inference.grpc.pb.h"
+
+#ifdef CROSSENC_GRPC_REFLECTION
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#endif
+
+namespace crossenc::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+grpc::StatusCode grpc_code(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kMalformed:
+    case ErrorKind::kInvalid:
+    case ErrorKind::kPayloadTooLarge: return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorKind::kOverloaded: return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case ErrorKind::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case ErrorKind::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case ErrorKind::kInternal: return grpc::StatusCode::INTERNAL;
+  }
+  return grpc::StatusCode::INTERNAL;
+}
+
+const char* code_name(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK: return "OK";
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    default: return "INTERNAL";
+  }
+}
+
+int32_t clamp_int32(uint64_t v) {
+  return static_cast<int32_t>(std::min<uint64_t>(v, std::numeric_limits<int32_t>::max()));
+}
+
+class InferenceServiceImpl final : public inference::InferenceService::Service {
+ public:
+  explicit InferenceServiceImpl(Scorer& scorer) : scorer_(scorer) {}
+
+  grpc::Status Infer(grpc::ServerContext* context, const inference::InferRequest* request,
+                     inference::InferResponse* response) override {
+    const auto t0 = Clock::now();
+    const size_t n = static_cast<size_t>(request->pairs_size());
+    grpc::Status status = grpc::Status::OK;
+    try {
+      status = score(*context, *request, *response);
+    } catch (const ApiError& e) {
+      status = grpc::Status(grpc_code(e.kind()), e.what());
+    } catch (const std::exception& e) {
+      status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
+    }
+    if (status.ok()) {
+      response->set_num_pairs(static_cast<int32_t>(n));
+      response->set_status_code(n > 0 ? 200 : 204);  // the replaced system's convention
+      response->set_latency_ms(
+          std::chrono::duration<float, std::milli>(Clock::now() - t0).count());
+    } else {
+      response->Clear();
+    }
+    scorer_.metrics().record_request("grpc.Infer", code_name(status.error_code()), n,
+                                     std::chrono::duration<double>(Clock::now() - t0).count());
+    return status;
+  }
+
+  // Totals of the serving core since start: requests and pairs of every protocol.
+  grpc::Status GetMetrics(grpc::ServerContext*, const inference::Empty*,
+                          inference::MetricsResponse* response) override {
+    const auto t0 = Clock::now();
+    const MetricsSnapshot m = scorer_.service().metrics();
+    response->set_count(clamp_int32(m.requests));
+    response->set_avg_ms(static_cast<float>(m.request_latency.avg_ms));
+    response->set_p50_ms(static_cast<float>(m.request_latency.p50_ms));
+    response->set_p95_ms(static_cast<float>(m.request_latency.p95_ms));
+    response->set_p99_ms(static_cast<float>(m.request_latency.p99_ms));
+    response->set_throughput_qps(static_cast<float>(m.pairs_per_s));
+    response->set_query_count(clamp_int32(m.pairs));
+    scorer_.metrics().record_request("grpc.GetMetrics", "OK", 0,
+                                     std::chrono::duration<double>(Clock::now() - t0).count());
+    return grpc::Status::OK;
+  }
+
+ private:
+  grpc::Status score(grpc::ServerContext& context, const inference::InferRequest& request,
+                     inference::InferResponse& response) {
+    const size_t n = static_cast<size_t>(request.pairs_size());
+    if (n == 0) return grpc::Status::OK;
+    scorer_.check_batch_size(n);  // before copying a too-large request
+    // A client that gave up while its call waited for a thread is not worth scoring.
+    if (context.IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+    std::vector<Pair> pairs;
+    pairs.reserve(n);
+    for (const auto& p : request.pairs()) pairs.push_back({p.query(), p.document()});
+    const Scorer::Result r = scorer_.score(pairs, std::nullopt);
+    response.mutable_scores()->Add(r.scores.begin(), r.scores.end());
+    return grpc::Status::OK;
+  }
+
+  Scorer& scorer_;
+};
+
+std::string address(const std::string& host, int port) {
+  // IPv6 literals need brackets in a gRPC address.
+  const bool v6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+struct GrpcServer::Impl {
+  Scorer& scorer;
+  InferenceServiceImpl service;
+  std::unique_ptr<grpc::Server> server;
+  explicit Impl(Scorer& s) : scorer(s), service(s) {}
+};
+
+GrpcServer::GrpcServer(Scorer& scorer) : impl_(std::make_unique<Impl>(scorer)) {}
+
+GrpcServer::~GrpcServer() { stop(std::chrono::milliseconds(0)); }
+
+int GrpcServer::start(const std::string& host, int port) {
+  enable_grpc_health_service();
+#ifdef CROSSENC_GRPC_REFLECTION
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+#endif
+  const ServerOptions& o = impl_->scorer.options();
+  grpc::ServerBuilder builder;
+  int bound = 0;
+  builder.AddListeningPort(address(host, port), grpc::InsecureServerCredentials(), &bound);
+  builder.RegisterService(&impl_->service);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(
+      std::min<size_t>(o.grpc_max_message_bytes, std::numeric_limits<int>::max())));
+  // Without this a second server could share the port instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  impl_->server = builder.BuildAndStart();
+  if (!impl_->server || bound == 0) {
+    impl_->server.reset();
+    throw Error("cannot listen for gRPC on " + address(host, port) + " (in use? try --grpc-port)");
+  }
+  set_grpc_health(*impl_->server, true);
+  return bound;
+}
+
+void GrpcServer::stop(std::chrono::milliseconds grace) {
+  if (!impl_->server) return;
+  set_grpc_health(*impl_->server, false);
+  impl_->server->Shutdown(std::chrono::system_clock::now() + grace);
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+}  // namespace crossenc::server

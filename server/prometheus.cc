@@ -1,0 +1,229 @@
+// Writes counters, gauges, histograms and summaries in Prometheus' text format.
+#include "prometheus.h"
+
+#include <charconv>
+#include <cmath>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crossenc::server {
+
+namespace {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr);
+}
+
+// Bucket bounds as plain decimals ("0.0005", not "5e-04"): `le` is matched as a string.
+std::string bound(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+std::string escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += "\\\\";
+    else if (c == '"') out += "\\\"";
+    else if (c == '\n') out += "\\n";
+    else out += c;
+  }
+  return out;
+}
+
+std::string label_text(const Labels& labels) {
+  if (labels.empty()) return "";
+  std::string out = "{";
+  for (size_t i = 0; i < labels.size(); ++i) {
+    if (i) out += ',';
+    out += labels[i].first + "=\"" + escape(labels[i].second) + '"';
+  }
+  return out + '}';
+}
+
+class Writer {
+ public:
+  void header(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  void sample(std::string_view name, const Labels& labels, double value) {
+    out_ += name;
+    out_ += label_text(labels);
+    out_ += ' ';
+    out_ += number(value);
+    out_ += '\n';
+  }
+  void single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    header(name, type, help);
+    sample(name, {}, value);
+  }
+  void histogram_samples(const std::string& name, const Labels& labels,
+                         const Histogram::Snapshot& h) {
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.counts.size(); ++i) {
+      cumulative += h.counts[i];
+      Labels l = labels;
+      l.emplace_back("le", i < h.bounds.size() ? bound(h.bounds[i]) : "+Inf");
+      sample(name + "_bucket", l, static_cast<double>(cumulative));
+    }
+    sample(name + "_sum", labels, h.sum);
+    sample(name + "_count", labels, static_cast<double>(h.count));
+  }
+  void histogram(const std::string& name, std::string_view help, const Histogram::Snapshot& h) {
+    header(name, "histogram", help);
+    histogram_samples(name, {}, h);
+  }
+  // The core keeps quantiles, not buckets: exposed as a summary in seconds.
+  void summary_samples(const std::string& name, const Labels& labels, const LatencySummary& s) {
+    const std::pair<const char*, double> quantiles[] = {
+        {"0.5", s.p50_ms}, {"0.9", s.p90_ms}, {"0.95", s.p95_ms}, {"0.99", s.p99_ms}};
+    for (const auto& [q, ms] : quantiles) {
+      Labels l = labels;
+      l.emplace_back("quantile", q);
+      sample(name, l, ms / 1000.0);
+    }
+    sample(name + "_sum", labels, s.avg_ms * static_cast<double>(s.count) / 1000.0);
+    sample(name + "_count", labels, static_cast<double>(s.count));
+  }
+  void summary(const std::string& name, std::string_view help, const LatencySummary& s) {
+    header(name, "summary", help);
+    summary_samples(name, {}, s);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::string render_prometheus(const ExpositionInput& in) {
+  Writer w;
+  const MetricsSnapshot& core = in.core;
+  const ServerMetrics::Snapshot& srv = in.server;
+
+  w.header("crossenc_build_info", "gauge", "Version, model and backend of this server (always 1).");
+  w.sample("crossenc_build_info",
+           {{"version", in.version},
+            {"model", in.model_id},
+            {"backend", in.info.backend},
+            {"device", in.info.device},
+            {"dtype", std::string(dtype_name(in.info.dtype))}},
+           1);
+  w.single("crossenc_uptime_seconds", "gauge", "Seconds since the serving core started.",
+           core.uptime_s);
+
+  // Per endpoint and status, as the clients saw them.
+  w.header("crossenc_requests_total", "counter", "Requests answered, by endpoint and status.");
+  for (const auto& [key, c] : srv.by_endpoint_status) {
+    w.sample("crossenc_requests_total", {{"endpoint", key.first}, {"status", key.second}},
+             static_cast<double>(c.requests));
+  }
+  w.header("crossenc_pairs_total", "counter",
+           "(query, passage) pairs in answered requests, by endpoint and status.");
+  for (const auto& [key, c] : srv.by_endpoint_status) {
+    w.sample("crossenc_pairs_total", {{"endpoint", key.first}, {"status", key.second}},
+             static_cast<double>(c.pairs));
+  }
+  w.header("crossenc_request_duration_seconds", "histogram",
+           "Time from request received to response ready, by endpoint.");
+  for (const auto& [endpoint, h] : srv.latency_by_endpoint) {
+    w.histogram_samples("crossenc_request_duration_seconds", {{"endpoint", endpoint}}, h);
+  }
+  w.histogram("crossenc_request_pairs", "Pairs per scored request.", srv.request_pairs);
+  w.histogram("crossenc_request_tokens", "Tokens per scored request, after truncation.",
+              srv.request_tokens);
+  w.histogram("crossenc_request_queue_wait_seconds",
+              "Time a scored request waited in the batching queue.", srv.queue_wait);
+  w.histogram("crossenc_request_tokenize_seconds", "Tokenization time of a scored request.",
+              srv.tokenize);
+  w.histogram("crossenc_request_inference_seconds",
+              "Model time of the batches that carried a scored request.", srv.inference);
+  w.single("crossenc_requests_in_flight", "gauge",
+           "Requests admitted and not yet answered (limit: --max-concurrent-requests).",
+           in.in_flight);
+
+  // The serving core: queue, batches, replicas, process.
+  w.single("crossenc_queue_depth_pairs", "gauge", "Pairs waiting in the batching queue now.",
+           static_cast<double>(core.queued_pairs));
+  w.summary("crossenc_queue_wait_seconds", "Queue wait per request (serving core).",
+            core.queue_wait);
+  w.summary("crossenc_tokenize_seconds", "Tokenization time per request (serving core).",
+            core.tokenize);
+  w.summary("crossenc_inference_seconds", "Inference time per request (serving core).",
+            core.inference);
+  w.summary("crossenc_core_request_duration_seconds",
+            "Total time per request inside the serving core.", core.request_latency);
+  w.single("crossenc_core_requests_total", "counter", "Requests the serving core completed.",
+           static_cast<double>(core.requests));
+  w.single("crossenc_core_pairs_total", "counter", "Pairs the serving core scored.",
+           static_cast<double>(core.pairs));
+  w.single("crossenc_core_tokens_total", "counter", "Tokens the serving core ran.",
+           static_cast<double>(core.tokens));
+  w.single("crossenc_core_errors_total", "counter", "Requests the serving core failed.",
+           static_cast<double>(core.errors));
+  w.single("crossenc_core_rejected_overloaded_total", "counter",
+           "Requests refused because the queue was full.",
+           static_cast<double>(core.rejected_overloaded));
+  w.single("crossenc_batches_total", "counter", "Batches run.", static_cast<double>(core.batches));
+  w.single("crossenc_batch_pairs_avg", "gauge", "Mean pairs per batch since start.",
+           core.avg_batch_pairs);
+  w.single("crossenc_batch_tokens_avg", "gauge", "Mean tokens per batch since start.",
+           core.avg_batch_tokens);
+  w.single("crossenc_padding_waste_ratio", "gauge",
+           "Share of computed tokens that were padding (packed batches: 0).",
+           core.padding_waste_pct / 100.0);
+  w.single("crossenc_padded_baseline_waste_ratio", "gauge",
+           "Share that padding every batch to its longest pair would have wasted.",
+           core.padded_baseline_waste_pct / 100.0);
+
+  const auto replica_labels = [&](size_t i) {
+    const ReplicaMetrics& r = core.replicas[i];
+    return Labels{{"replica", std::to_string(i)}, {"backend", r.backend}, {"device", r.device}};
+  };
+  const auto per_replica = [&](const char* name, const char* type, const char* help,
+                               auto value) {
+    w.header(name, type, help);
+    for (size_t i = 0; i < core.replicas.size(); ++i) {
+      w.sample(name, replica_labels(i), value(core.replicas[i]));
+    }
+  };
+  per_replica("crossenc_replica_busy_seconds_total", "counter",
+              "Time each engine replica spent running batches.",
+              [](const ReplicaMetrics& r) { return r.busy_ms / 1000.0; });
+  per_replica("crossenc_replica_batches_total", "counter", "Batches run by each replica.",
+              [](const ReplicaMetrics& r) { return static_cast<double>(r.batches); });
+  per_replica("crossenc_replica_pairs_total", "counter", "Pairs scored by each replica.",
+              [](const ReplicaMetrics& r) { return static_cast<double>(r.pairs); });
+  per_replica("crossenc_replica_tokens_total", "counter", "Tokens run by each replica.",
+              [](const ReplicaMetrics& r) { return static_cast<double>(r.tokens); });
+  w.header("crossenc_replica_batch_duration_seconds", "summary", "Batch latency per replica.");
+  for (size_t i = 0; i < core.replicas.size(); ++i) {
+    w.summary_samples("crossenc_replica_batch_duration_seconds", replica_labels(i),
+                      core.replicas[i].batch_latency);
+  }
+
+  w.single("process_resident_memory_bytes", "gauge", "Resident memory of the server process.",
+           static_cast<double>(core.rss_bytes));
+  w.single("process_cpu_seconds_total", "counter", "CPU time of the server process.",
+           core.process_cpu_pct / 100.0 * core.uptime_s);
+  return w.take();
+}
+
+}  // namespace crossenc::server

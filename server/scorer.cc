@@ -1,0 +1,59 @@
+// Scoring shared by gRPC and HTTP: the same limits, the same errors, the same metrics.
+#include "scorer.h"
+
+#include <exception>
+#include <string>
+#include <utility>
+
+namespace crossenc::server {
+
+Scorer::Scorer(Service& service, const ServerOptions& options, ServerMetrics& metrics)
+    : service_(service), options_(options), metrics_(metrics) {}
+
+Scorer::Slot Scorer::admit() {
+  if (!accepting_) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
+  const int limit = options_.max_concurrent_requests;
+  if (in_flight_.fetch_add(1) >= limit) {
+    in_flight_.fetch_sub(1);
+    throw ApiError(ErrorKind::kOverloaded,
+                   "model is overloaded: " + std::to_string(limit) +
+                       " requests in flight (--max-concurrent-requests); retry later");
+  }
+  return Slot(&in_flight_);
+}
+
+void Scorer::check_batch_size(size_t pairs) const {
+  const auto limit = static_cast<size_t>(options_.max_client_batch_size);
+  if (pairs > limit) {
+    throw ApiError(ErrorKind::kPayloadTooLarge,
+                   "batch size " + std::to_string(pairs) + " > maximum allowed batch size " +
+                       std::to_string(limit) + " (--max-client-batch-size)");
+  }
+}
+
+Scorer::Result Scorer::score(std::span<const Pair> pairs, std::optional<bool> truncate) {
+  check_batch_size(pairs.size());
+  Slot slot = admit();
+  Result r;
+  try {
+    r.scores = service_.score(pairs, {.truncate = truncate.value_or(options_.default_truncate)},
+                              &r.timing);
+  } catch (const OverloadedError& e) {
+    throw ApiError(ErrorKind::kOverloaded, std::string("model is overloaded: ") + e.what());
+  } catch (const InvalidRequestError& e) {
+    throw ApiError(ErrorKind::kInvalid, e.what());
+  } catch (const std::exception& e) {
+    // After shutdown began the core refuses work; anything else is a server fault.
+    if (!accepting_) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
+    throw ApiError(ErrorKind::kInternal, std::string("inference failed: ") + e.what());
+  }
+  if (r.scores.size() != pairs.size()) {
+    throw ApiError(ErrorKind::kInternal, "inference returned " + std::to_string(r.scores.size()) +
+                                             " scores for " + std::to_string(pairs.size()) +
+                                             " pairs");
+  }
+  metrics_.record_scoring(r.timing, pairs.size());
+  return r;
+}
+
+}  // namespace crossenc::server

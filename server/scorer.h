@@ -1,0 +1,65 @@
+// Protocol-neutral handling of one scoring request: limits, admission, error mapping, timing.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "api_error.h"
+#include "crossenc/serving.h"
+#include "server_metrics.h"
+#include "server_options.h"
+
+namespace crossenc::server {
+
+class Scorer {
+ public:
+  Scorer(Service& service, const ServerOptions& options, ServerMetrics& metrics);
+
+  // One of max_concurrent_requests places; given back when destroyed.
+  class Slot {
+   public:
+    explicit Slot(std::atomic<int>* counter) : counter_(counter) {}
+    Slot(Slot&& o) noexcept : counter_(std::exchange(o.counter_, nullptr)) {}
+    Slot& operator=(Slot&&) = delete;
+    ~Slot() {
+      if (counter_) counter_->fetch_sub(1);
+    }
+
+   private:
+    std::atomic<int>* counter_;
+  };
+  // Throws ApiError(kOverloaded) when every place is taken, kUnavailable when shutting down.
+  Slot admit();
+
+  struct Result {
+    std::vector<float> scores;
+    RequestTiming timing;
+  };
+  // Checks the request against the limits, waits for a place and scores it. truncate unset:
+  // the server default. Throws ApiError only. `pairs` must not be empty.
+  Result score(std::span<const Pair> pairs, std::optional<bool> truncate);
+
+  // Throws ApiError(kPayloadTooLarge) when a request has more pairs than allowed.
+  void check_batch_size(size_t pairs) const;
+
+  // New requests get kUnavailable from now on; those already admitted run to the end.
+  void stop_accepting() { accepting_ = false; }
+  bool accepting() const { return accepting_; }
+  int in_flight() const { return in_flight_; }
+
+  Service& service() { return service_; }
+  const ServerOptions& options() const { return options_; }
+  ServerMetrics& metrics() { return metrics_; }
+
+ private:
+  Service& service_;
+  const ServerOptions& options_;
+  ServerMetrics& metrics_;
+  std::atomic<int> in_flight_{0};
+  std::atomic<bool> accepting_{true};
+};
+
+}  // namespace crossenc::server

@@ -1,0 +1,968 @@
+// Server integration tests: real gRPC and HTTP listeners on loopback, called with real clients.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "crossenc/converter.h"
+#include "crossenc/engine.h"
+#include "crossenc/model_file.h"
+#include "crossenc/serving.h"
+#include "health.pb.h"
+#include "inference.grpc.pb.h"
+#include "server.h"
+#include "test_util.h"
+
+extern char** environ;
+
+namespace crossenc::server {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Limits of the in-process server, small so that tests can cross them cheaply.
+constexpr int kMaxClientBatch = 16;
+constexpr int kMaxConcurrent = 8;
+constexpr size_t kPayloadLimit = 1 << 20;
+constexpr size_t kGrpcMaxMessage = 1 << 20;
+
+// tests/data/tiny-random when committed, else the shared folder's copy.
+fs::path tiny_model_folder() {
+  const fs::path committed = test::data_path("tiny-random");
+  if (fs::exists(committed / "config.json")) return committed;
+  return test::shared_path("models/tiny-random");
+}
+
+std::string words(const std::string& word, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += word + " ";
+  return s;
+}
+
+// Pairs that exercise the tokenizer and truncation: unicode, empty query, > 512 tokens.
+std::vector<Pair> sample_pairs() {
+  return {{"what is a flea", "A flea is a small wingless insect that feeds on blood."},
+          {"what is a flea", "Paris is the capital of France."},
+          {"", "an empty query still forms a pair"},
+          {"Café crème", "naïve façade — déjà vu, 東京 and Ελλάδα"},
+          {"long passage", words("flea", 700)},
+          {"how do fleas jump", "Fleas jump with a resilin pad that stores energy like a spring."}};
+}
+
+void expect_scores_near(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_NEAR(got[i], want[i], 1e-5 * std::max(1.0f, std::fabs(want[i]))) << "pair " << i;
+  }
+}
+
+float sigmoid_ref(float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-double(x)))); }
+
+std::string grpc_bytes(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  std::string out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+// A unary call with hand-made bytes: malformed protobuf, the health service's messages.
+grpc::Status raw_call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::string& request, std::string* response) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  context.set_wait_for_ready(true);  // a connection attempt may fail on a loaded machine
+  grpc::Slice slice(request.data(), request.size());
+  grpc::ByteBuffer req(&slice, 1), resp;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &req, &resp,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  grpc::Status status = done.get_future().get();
+  if (status.ok() && response) *response = grpc_bytes(resp);
+  return status;
+}
+
+// grpc.health.v1.Health/Check through the generic stub, with the messages of health.proto.
+int health_check(const std::shared_ptr<grpc::Channel>& channel, const std::string& service,
+                 grpc::StatusCode* code) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  std::string out;
+  const grpc::Status s =
+      raw_call(channel, "/grpc.health.v1.Health/Check", request.SerializeAsString(), &out);
+  *code = s.error_code();
+  grpc::health::v1::HealthCheckResponse response;
+  if (!s.ok() || !response.ParseFromString(out)) return -1;
+  return response.status();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const fs::path folder = tiny_model_folder();
+    if (!fs::exists(folder / "config.json")) return;  // each test skips or fails in SetUp
+    model_path_ = new_model_path();
+    write_model_file(model_path_.string(), convert_hf_folder(folder.string()));
+    engine_ = std::make_unique<Engine>(Engine::open(model_path_.string(), {.threads = 2}));
+    service_ = std::make_unique<Service>(
+        model_path_.string(), Options{.threads = 2},
+        ServiceOptions{.max_batch_pairs = 8, .timeout_ms = 1, .threads_per_replica = 2});
+    server_ = std::make_unique<Server>(*service_, ServerOptions{
+                                                      .host = "127.0.0.1",
+                                                      .grpc_port = 0,
+                                                      .http_port = 0,
+                                                      .max_client_batch_size = kMaxClientBatch,
+                                                      .max_concurrent_requests = kMaxConcurrent,
+                                                      .payload_limit_bytes = kPayloadLimit,
+                                                      .grpc_max_message_bytes = kGrpcMaxMessage,
+                                                      .http_threads = 16,
+                                                      .http_read_timeout_s = 2,
+                                                      .model_id = "tiny-random",
+                                                  });
+  }
+  static void TearDownTestSuite() {
+    server_.reset();
+    service_.reset();
+    engine_.reset();
+    if (!model_path_.empty()) fs::remove(model_path_);
+  }
+
+  void SetUp() override {
+    CROSSENC_REQUIRE_SHARED_FILE(tiny_model_folder() / "config.json");
+    ASSERT_TRUE(server_) << "server did not start";
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = inference::InferenceService::NewStub(channel_);
+  }
+
+  static fs::path new_model_path() {
+    return fs::temp_directory_path() /
+           ("crossenc_server_test_" + std::to_string(getpid()) + ".cenc");
+  }
+
+  std::unique_ptr<httplib::Client> http() const {
+    auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->http_port());
+    c->set_read_timeout(60, 0);
+    c->set_write_timeout(60, 0);
+    return c;
+  }
+
+  // POST json; returns (status, parsed body). Fails the test on a transport error.
+  std::pair<int, json> post(const std::string& path, const std::string& body) const {
+    auto res = http()->Post(path, body, "application/json");
+    if (!res) {
+      ADD_FAILURE() << "POST " << path << ": " << httplib::to_string(res.error());
+      return {0, json()};
+    }
+    EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+    json parsed = json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(parsed.is_discarded()) << "not JSON: " << res->body;
+    return {res->status, parsed};
+  }
+
+  grpc::Status infer(const std::vector<Pair>& pairs, inference::InferResponse* response) const {
+    inference::InferRequest request;
+    for (const auto& p : pairs) {
+      auto* q = request.add_pairs();
+      q->set_query(p.query);
+      q->set_document(p.passage);
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    context.set_wait_for_ready(true);
+    return stub_->Infer(&context, request, response);
+  }
+
+  // The server answers a good request on both protocols (after an error, say).
+  void expect_still_serving() const {
+    inference::InferResponse r;
+    const std::vector<Pair> pairs = {sample_pairs()[0]};
+    ASSERT_TRUE(infer(pairs, &r).ok());
+    expect_scores_near({r.scores().begin(), r.scores().end()}, engine_->score(pairs));
+    auto [status, body] = post("/score", R"({"pairs": [["what is a flea", "an insect"]]})");
+    EXPECT_EQ(status, 200) << body;
+  }
+
+  static void expect_error_body(const json& body, const std::string& type) {
+    ASSERT_TRUE(body.is_object()) << body;
+    ASSERT_TRUE(body.contains("error") && body["error"].is_string()) << body;
+    EXPECT_FALSE(body["error"].get<std::string>().empty());
+    EXPECT_EQ(body.value("error_type", ""), type) << body;
+  }
+
+  static inline fs::path model_path_;
+  static inline std::unique_ptr<Engine> engine_;
+  static inline std::unique_ptr<Service> service_;
+  static inline std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<inference::InferenceService::Stub> stub_;
+};
+
+// ---------------------------------------------------------------------------------------- gRPC
+
+TEST_F(ServerTest, GrpcInferMatchesEngine) {
+  const std::vector<Pair> pairs = sample_pairs();
+  inference::InferResponse r;
+  const grpc::Status s = infer(pairs, &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.status_code(), 200);
+  EXPECT_EQ(r.num_pairs(), static_cast<int>(pairs.size()));
+  EXPECT_GT(r.latency_ms(), 0.0f);
+  expect_scores_near({r.scores().begin(), r.scores().end()}, engine_->score(pairs));
+}
+
+TEST_F(ServerTest, GrpcEmptyRequestIs204) {
+  inference::InferResponse r;
+  ASSERT_TRUE(infer({}, &r).ok());
+  EXPECT_EQ(r.status_code(), 204);
+  EXPECT_EQ(r.num_pairs(), 0);
+  EXPECT_EQ(r.scores_size(), 0);
+}
+
+TEST_F(ServerTest, GrpcTooManyPairsIsInvalidArgument) {
+  inference::InferResponse r;
+  const grpc::Status s = infer(std::vector<Pair>(kMaxClientBatch + 1, {"q", "p"}), &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("max-client-batch-size"), std::string::npos)
+      << s.error_message();
+  inference::InferResponse ok;
+  EXPECT_TRUE(infer(std::vector<Pair>(kMaxClientBatch, {"q", "p"}), &ok).ok());
+  EXPECT_EQ(ok.scores_size(), kMaxClientBatch);
+}
+
+TEST_F(ServerTest, GrpcOversizedMessageIsResourceExhausted) {
+  inference::InferResponse r;
+  const grpc::Status s = infer({{"q", std::string(10 << 20, 'a')}}, &r);  // 10 MB
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, GrpcMalformedProtobufAndInvalidUtf8AreErrors) {
+  const std::string method = "/inference.InferenceService/Infer";
+  // Truncated length-delimited field.
+  EXPECT_FALSE(raw_call(channel_, method, std::string("\x0a\x10\x0a\x05", 4), nullptr).ok());
+  // Garbage tags.
+  EXPECT_FALSE(raw_call(channel_, method, std::string("\xff\xff\xff\xff\xff", 5), nullptr).ok());
+  // InferRequest{pairs: [{query: "\xff"}]}: proto3 strings must be UTF-8.
+  EXPECT_FALSE(raw_call(channel_, method, std::string("\x0a\x03\x0a\x01\xff", 5), nullptr).ok());
+  // The same bytes made valid: the hand encoding itself is right.
+  std::string out;
+  ASSERT_TRUE(raw_call(channel_, method, std::string("\x0a\x03\x0a\x01q", 5), &out).ok());
+  inference::InferResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(out));
+  EXPECT_EQ(parsed.scores_size(), 1);
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, GrpcHealthCheck) {
+  using grpc::health::v1::HealthCheckResponse;
+  grpc::StatusCode code;
+  EXPECT_EQ(health_check(channel_, "", &code), HealthCheckResponse::SERVING);
+  EXPECT_EQ(health_check(channel_, "inference.InferenceService", &code),
+            HealthCheckResponse::SERVING);
+  EXPECT_EQ(health_check(channel_, "no.such.Service", &code), -1);
+  EXPECT_EQ(code, grpc::StatusCode::NOT_FOUND);
+}
+
+// One request on grpc.reflection.v1alpha.ServerReflection (what grpcurl uses), hand-encoded:
+// the raw response bytes.
+std::string reflection_call(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& request) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  const auto step = [&](int tag) {
+    void* got = nullptr;
+    bool ok = false;
+    const auto r = cq.AsyncNext(&got, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return r == grpc::CompletionQueue::GOT_EVENT && got == reinterpret_cast<void*>(tag) && ok;
+  };
+  grpc::Slice slice(request.data(), request.size());
+  grpc::ByteBuffer out(&slice, 1), in;
+  grpc::Status status;
+  std::string response;
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (step(1)) {
+    call->Write(out, reinterpret_cast<void*>(2));
+    if (step(2)) {
+      call->Read(&in, reinterpret_cast<void*>(3));
+      if (step(3)) response = grpc_bytes(in);
+    }
+  }
+  call->WritesDone(reinterpret_cast<void*>(4));
+  (void)step(4);
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  (void)step(5);
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return response;
+}
+
+TEST_F(ServerTest, GrpcReflectionListsAndDescribesServices) {
+  // ServerReflectionRequest{list_services: ""} (field 7).
+  const std::string list = reflection_call(channel_, std::string("\x3a\x00", 2));
+  EXPECT_NE(list.find("inference.InferenceService"), std::string::npos);
+  EXPECT_NE(list.find("grpc.health.v1.Health"), std::string::npos);
+  // ServerReflectionRequest{file_containing_symbol (field 4)}: the descriptors come back.
+  const std::pair<std::string, std::string> symbols[] = {
+      {"inference.InferenceService", "InferRequest"},
+      {"grpc.health.v1.Health", "HealthCheckRequest"}};
+  for (const auto& [symbol, message] : symbols) {
+    const std::string request =
+        std::string("\x22", 1) + static_cast<char>(symbol.size()) + symbol;
+    const std::string file = reflection_call(channel_, request);
+    EXPECT_NE(file.find(message), std::string::npos) << symbol << " not described";
+  }
+}
+
+TEST_F(ServerTest, GrpcGetMetricsCountsRequestsAndPairs) {
+  inference::InferResponse r;
+  ASSERT_TRUE(infer(sample_pairs(), &r).ok());
+  inference::MetricsResponse m;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->GetMetrics(&context, inference::Empty(), &m).ok());
+  EXPECT_GE(m.count(), 1);
+  EXPECT_GE(m.query_count(), static_cast<int>(sample_pairs().size()));
+  EXPECT_GE(m.query_count(), m.count());
+  EXPECT_GT(m.throughput_qps(), 0.0f);
+  EXPECT_GE(m.p99_ms(), m.p50_ms());
+}
+
+// Every admission place taken: both protocols answer "overloaded" at once, then recover.
+TEST_F(ServerTest, OverloadIsResourceExhaustedAnd429) {
+  {
+    std::vector<Scorer::Slot> held;
+    for (int i = 0; i < kMaxConcurrent; ++i) held.push_back(server_->scorer().admit());
+    inference::InferResponse r;
+    const grpc::Status s = infer({{"q", "p"}}, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_NE(s.error_message().find("overloaded"), std::string::npos) << s.error_message();
+    auto [status, body] = post("/rerank", R"({"query": "q", "texts": ["p"]})");
+    EXPECT_EQ(status, 429);
+    expect_error_body(body, "overloaded");
+    std::tie(status, body) = post("/v1/rerank", R"({"query": "q", "documents": ["p"]})");
+    EXPECT_EQ(status, 429);
+  }
+  expect_still_serving();
+}
+
+// The serving core's queue bound (--max-queued-pairs) is also answered with 429 /
+// RESOURCE_EXHAUSTED, while the requests that fit are scored.
+TEST_F(ServerTest, QueueFullIs429AndResourceExhausted) {
+  Service small(model_path_.string(), Options{.threads = 1},
+                ServiceOptions{.max_batch_pairs = 4,
+                               .threads_per_replica = 1,
+                               .max_queued_pairs = static_cast<size_t>(kMaxClientBatch)});
+  Server srv(small, ServerOptions{.host = "127.0.0.1",
+                                  .grpc_port = 0,
+                                  .http_port = 0,
+                                  .max_client_batch_size = kMaxClientBatch});
+  json pairs = json::array();
+  inference::InferRequest request;
+  for (int i = 0; i < kMaxClientBatch; ++i) {
+    pairs.push_back({"q", words("flea", 400)});
+    auto* p = request.add_pairs();
+    p->set_query("q");
+    p->set_document(words("flea", 400));
+  }
+  const std::string body = json{{"pairs", pairs}}.dump();
+  auto stub = inference::InferenceService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(srv.grpc_port()), grpc::InsecureChannelCredentials()));
+  std::atomic<int> ok{0}, http_429{0}, grpc_exhausted{0}, other{0};
+  for (int round = 0; round < 20 && (http_429 == 0 || grpc_exhausted == 0); ++round) {
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 6; ++t) {
+      clients.emplace_back([&, t] {
+        if (t % 2 == 0) {
+          httplib::Client c("127.0.0.1", srv.http_port());
+          c.set_read_timeout(60, 0);
+          auto res = c.Post("/score", body, "application/json");
+          if (res && res->status == 200) ++ok;
+          else if (res && res->status == 429 &&
+                   json::parse(res->body).value("error_type", "") == "overloaded") ++http_429;
+          else ++other;
+        } else {
+          grpc::ClientContext context;
+          inference::InferResponse r;
+          const grpc::Status s = stub->Infer(&context, request, &r);
+          if (s.ok() && r.scores_size() == kMaxClientBatch) ++ok;
+          else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++grpc_exhausted;
+          else ++other;
+        }
+      });
+    }
+    for (auto& c : clients) c.join();
+  }
+  EXPECT_GT(ok, 0);
+  EXPECT_GT(http_429, 0);
+  EXPECT_GT(grpc_exhausted, 0);
+  EXPECT_EQ(other, 0);
+  srv.stop();
+  small.shutdown();
+}
+
+// ---------------------------------------------------------------------------------------- HTTP
+
+TEST_F(ServerTest, HttpRerankTeiMatchesEngine) {
+  const std::vector<Pair> pairs = sample_pairs();
+  json texts = json::array();
+  for (const auto& p : pairs) texts.push_back(p.passage);
+  std::vector<Pair> same_query;
+  for (const auto& p : pairs) same_query.push_back({"what is a flea", p.passage});
+  const std::vector<float> want = engine_->score(same_query);
+
+  auto [status, body] = post("/rerank", json{{"query", "what is a flea"},
+                                             {"texts", texts},
+                                             {"return_text", true}}
+                                            .dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), pairs.size());
+  std::set<size_t> seen;
+  for (size_t k = 0; k < body.size(); ++k) {
+    const size_t i = body[k]["index"].get<size_t>();
+    seen.insert(i);
+    EXPECT_NEAR(body[k]["score"].get<float>(), want[i], 1e-5 * std::max(1.0f, std::fabs(want[i])));
+    EXPECT_EQ(body[k]["text"], pairs[i].passage);
+    if (k > 0) {
+      EXPECT_GE(body[k - 1]["score"].get<float>(), body[k]["score"].get<float>());
+    }
+  }
+  EXPECT_EQ(seen.size(), pairs.size());
+
+  // raw_scores: false gives the sigmoid; no text unless asked.
+  std::tie(status, body) = post("/rerank", json{{"query", "what is a flea"},
+                                                {"texts", texts},
+                                                {"raw_scores", false}}
+                                               .dump());
+  ASSERT_EQ(status, 200) << body;
+  for (const auto& item : body) {
+    const size_t i = item["index"].get<size_t>();
+    EXPECT_NEAR(item["score"].get<float>(), sigmoid_ref(want[i]), 1e-6);
+    EXPECT_FALSE(item.contains("text"));
+  }
+}
+
+TEST_F(ServerTest, HttpRerankCohereShape) {
+  const std::vector<std::string> docs = {"A flea is an insect.", "Paris is in France.",
+                                         "Fleas jump far."};
+  const std::vector<float> want = engine_->score(
+      {{"what is a flea", docs[0]}, {"what is a flea", docs[1]}, {"what is a flea", docs[2]}});
+  const json request = {{"model", "whatever-the-client-calls-it"},
+                        {"query", "what is a flea"},
+                        {"documents", {docs[0], {{"text", docs[1]}}, docs[2]}},
+                        {"top_n", 2},
+                        {"return_documents", true}};
+  auto [status, body] = post("/v1/rerank", request.dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body["results"].size(), 2u);
+  EXPECT_EQ(body["model"], "tiny-random");
+  EXPECT_GT(body["usage"]["total_tokens"].get<int>(), 0);
+  float previous = 2.0f;
+  for (const auto& item : body["results"]) {
+    const size_t i = item["index"].get<size_t>();
+    const float score = item["relevance_score"].get<float>();
+    EXPECT_NEAR(score, sigmoid_ref(want[i]), 1e-6);
+    EXPECT_GE(score, 0.0f);
+    EXPECT_LE(score, 1.0f);
+    EXPECT_LE(score, previous);
+    previous = score;
+    EXPECT_EQ(item["document"]["text"], docs[i]);
+  }
+  // Without top_n and return_documents: every document, no text.
+  std::tie(status, body) =
+      post("/v1/rerank", json{{"query", "what is a flea"}, {"documents", docs}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body["results"].size(), docs.size());
+  EXPECT_FALSE(body["results"][0].contains("document"));
+}
+
+TEST_F(ServerTest, HttpScoreBothShapes) {
+  const std::vector<Pair> pairs = sample_pairs();
+  const std::vector<float> want = engine_->score(pairs);
+  json objects = json::array(), arrays = json::array();
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    // "passage" and gRPC's "document" are both accepted.
+    objects.push_back({{"query", pairs[i].query}, {i % 2 ? "document" : "passage", pairs[i].passage}});
+    arrays.push_back({pairs[i].query, pairs[i].passage});
+  }
+  for (const json& request : {json{{"pairs", objects}}, arrays}) {
+    auto [status, body] = post("/score", request.dump());
+    ASSERT_EQ(status, 200) << body;
+    expect_scores_near(body["scores"].get<std::vector<float>>(), want);
+  }
+  auto [status, body] = post("/score", json{{"pairs", arrays}, {"raw_scores", false}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(body["scores"][i].get<float>(), sigmoid_ref(want[i]), 1e-6);
+  }
+}
+
+TEST_F(ServerTest, HttpErrorsAreJsonWithTheRightStatus) {
+  const std::string too_many = [] {
+    json texts = json::array();
+    for (int i = 0; i <= kMaxClientBatch; ++i) texts.push_back("t");
+    return json{{"query", "q"}, {"texts", texts}}.dump();
+  }();
+  const std::string too_long =
+      json{{"query", "q"}, {"texts", {words("flea", 700)}}, {"truncate", false}}.dump();
+  struct Case {
+    const char* path;
+    std::string body;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"/rerank", R"({"query": "q", "texts": [)", 400},          // malformed JSON
+      {"/rerank", "", 400},                                       // no body
+      {"/score", "[[\"a\", \"b\"]] trailing", 400},               // trailing garbage
+      {"/score", std::string(900000, '['), 400},                  // deep nesting
+      {"/rerank", R"(["not", "an", "object"])", 422},
+      {"/rerank", R"({"texts": ["p"]})", 422},                    // no query
+      {"/rerank", R"({"query": 5, "texts": ["p"]})", 422},        // wrong type
+      {"/rerank", R"({"query": "q", "texts": "p"})", 422},
+      {"/rerank", R"({"query": "q", "texts": ["p", 3]})", 422},
+      {"/rerank", R"({"query": "q", "texts": []})", 422},         // empty list
+      {"/rerank", R"({"query": "q", "texts": ["p"], "raw_scores": "yes"})", 422},
+      {"/rerank", "{\"query\": \"\xff\xfe\", \"texts\": [\"p\"]}", 422},  // invalid UTF-8
+      {"/rerank", too_many, 413},
+      {"/rerank", too_long, 422},                                 // truncate: false
+      {"/v1/rerank", R"({"query": "q", "documents": []})", 422},
+      {"/v1/rerank", R"({"query": "q", "documents": [{"txt": "p"}]})", 422},
+      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 0})", 422},
+      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 1.5})", 422},
+      {"/score", R"({"pairs": [["only one"]]})", 422},
+      {"/score", R"({"pairs": [{"query": "q"}]})", 422},
+      {"/score", R"({"pairs": []})", 422},
+      {"/score", R"("just a string")", 422},
+      {"/no/such/route", "{}", 404},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.path) + " " + c.body.substr(0, 80));
+    auto [status, body] = post(c.path, c.body);
+    EXPECT_EQ(status, c.status) << body;
+    expect_error_body(body, c.status == 404 ? "not_found" : "validation");
+  }
+  // The same too-long pair is fine when truncation is allowed (the default).
+  auto [status, body] = post("/rerank", json{{"query", "q"}, {"texts", {words("flea", 700)}}}.dump());
+  EXPECT_EQ(status, 200) << body;
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, HttpBodyOverPayloadLimitIs413) {
+  const std::string huge = R"({"query": "q", "texts": [")" + std::string(10 << 20, 'a') + "\"]}";
+  auto [status, body] = post("/rerank", huge);
+  EXPECT_EQ(status, 413);
+  expect_error_body(body, "validation");
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, HttpHealthInfoMetrics) {
+  auto c = http();
+  auto health = c->Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+
+  auto info = c->Get("/info");
+  ASSERT_TRUE(info);
+  ASSERT_EQ(info->status, 200);
+  const json i = json::parse(info->body);
+  EXPECT_EQ(i["model_id"], "tiny-random");
+  EXPECT_EQ(i["max_client_batch_size"], kMaxClientBatch);
+  EXPECT_EQ(i["max_concurrent_requests"], kMaxConcurrent);
+  EXPECT_EQ(i["max_input_length"], engine_->info().max_length);
+  EXPECT_EQ(i["model_dtype"], "float32");
+  EXPECT_EQ(i["backend"], "cpu");
+  EXPECT_EQ(i["version"], server_version());
+
+  ASSERT_EQ(post("/rerank", R"({"query": "q", "texts": ["p", "r"]})").first, 200);
+  auto metrics = c->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  const std::string& text = metrics->body;
+  for (const char* needle : {
+           "crossenc_requests_total{endpoint=\"/rerank\",status=\"200\"}",
+           "crossenc_pairs_total{endpoint=\"/rerank\",status=\"200\"}",
+           "crossenc_request_duration_seconds_bucket{endpoint=\"/rerank\",le=\"+Inf\"}",
+           "crossenc_request_pairs_bucket{le=\"2\"}",
+           "crossenc_request_tokens_count",
+           "crossenc_request_queue_wait_seconds_bucket",
+           "crossenc_request_tokenize_seconds_sum",
+           "crossenc_requests_in_flight",
+           "crossenc_queue_depth_pairs",
+           "crossenc_batch_pairs_avg",
+           "crossenc_batch_tokens_avg",
+           "crossenc_padding_waste_ratio",
+           "crossenc_replica_busy_seconds_total{replica=\"0\"",
+           "crossenc_tokenize_seconds{quantile=\"0.5\"}",
+           "process_resident_memory_bytes",
+           "# TYPE crossenc_request_duration_seconds histogram",
+       }) {
+    EXPECT_NE(text.find(needle), std::string::npos) << "missing " << needle;
+  }
+  // Every sample line is "name{labels} value" or "name value".
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    EXPECT_NO_THROW((void)std::stod(line.substr(space + 1))) << line;
+  }
+}
+
+// A raw TCP connection to the HTTP port, for clients that misbehave.
+class RawSocket {
+ public:
+  explicit RawSocket(int port) : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawSocket() { close(); }
+  bool connected() const { return connected_; }
+  void send_text(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+TEST_F(ServerTest, SlowAndVanishedClientsDoNotHurtOthers) {
+  const int port = server_->http_port();
+  // Stalls in the headers, stalls in the body, leaves before the answer.
+  RawSocket stalled_headers(port), stalled_body(port), vanished(port), bad_request_line(port);
+  ASSERT_TRUE(stalled_headers.connected() && stalled_body.connected() && vanished.connected());
+  stalled_headers.send_text("POST /rerank HTTP/1.1\r\nHost: x\r\n");
+  stalled_body.send_text(
+      "POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 1000\r\n\r\n{\"query\": ");
+  const std::string body = R"({"query": "q", "texts": [")" + words("flea", 300) + "\"]}";
+  vanished.send_text("POST /rerank HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\n\r\n" + body);
+  vanished.close();
+  bad_request_line.send_text("\x16\x03\x01 this is not HTTP\r\n\r\n");
+
+  // gRPC clients that give up early.
+  for (int i = 0; i < 3; ++i) {
+    inference::InferRequest request;
+    for (int k = 0; k < kMaxClientBatch; ++k) {
+      auto* p = request.add_pairs();
+      p->set_query("q");
+      p->set_document(words("flea", 300));
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1));
+    inference::InferResponse r;
+    (void)stub_->Infer(&context, request, &r);
+  }
+
+  const auto t0 = Clock::now();
+  for (int i = 0; i < 5; ++i) expect_still_serving();
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 5.0);
+  stalled_headers.close();
+  stalled_body.close();
+}
+
+TEST_F(ServerTest, ConcurrentClientsOnBothProtocols) {
+  const std::vector<Pair> pairs = sample_pairs();
+  const std::vector<float> want = engine_->score(pairs);
+  json arrays = json::array();
+  for (const auto& p : pairs) arrays.push_back({p.query, p.passage});
+  const std::string score_body = json{{"pairs", arrays}}.dump();
+
+  constexpr int kThreads = kMaxConcurrent - 2, kRequests = 10;
+  std::vector<std::future<int>> failures;
+  for (int t = 0; t < kThreads; ++t) {
+    failures.push_back(std::async(std::launch::async, [&, t] {
+      int bad = 0;
+      auto client = http();
+      for (int k = 0; k < kRequests; ++k) {
+        std::vector<float> got;
+        if ((t + k) % 2 == 0) {
+          inference::InferResponse r;
+          if (!infer(pairs, &r).ok()) {
+            ++bad;
+            continue;
+          }
+          got.assign(r.scores().begin(), r.scores().end());
+        } else {
+          auto res = client->Post("/score", score_body, "application/json");
+          if (!res || res->status != 200) {
+            ++bad;
+            continue;
+          }
+          got = json::parse(res->body)["scores"].get<std::vector<float>>();
+        }
+        for (size_t i = 0; i < want.size(); ++i) {
+          if (got.size() != want.size() ||
+              std::fabs(got[i] - want[i]) > 1e-5 * std::max(1.0f, std::fabs(want[i]))) {
+            ++bad;
+            break;
+          }
+        }
+      }
+      return bad;
+    }));
+  }
+  for (auto& f : failures) EXPECT_EQ(f.get(), 0);
+}
+
+// ------------------------------------------------------------------- the CLI as a subprocess
+
+// `crossenc serve ...` with stdout on a pipe and stderr in a file.
+class ServeProcess {
+ public:
+  explicit ServeProcess(const std::vector<std::string>& args) {
+    err_path_ = fs::temp_directory_path() /
+                ("crossenc_serve_stderr_" + std::to_string(getpid()) + "_" +
+                 std::to_string(counter_++) + ".txt");
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    out_fd_ = fds[0];
+    std::vector<std::string> argv_s = {CROSSENC_CLI_PATH, "serve"};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && !exit_code_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) ::close(out_fd_);
+    fs::remove(err_path_);
+  }
+
+  // Reads "listening grpc=G http=H" from stdout; false on timeout or early exit.
+  bool read_ports(int& grpc_port, int& http_port, int timeout_ms = 60000) {
+    std::string line;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (Clock::now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char c;
+      if (read(out_fd_, &c, 1) != 1) return false;  // exited
+      if (c != '\n') {
+        line += c;
+        continue;
+      }
+      return std::sscanf(line.c_str(), "listening grpc=%d http=%d", &grpc_port, &http_port) == 2;
+    }
+    return false;
+  }
+
+  // Everything on stdout until the process closes it (bounded by the timeout).
+  std::string read_stdout(int timeout_ms = 30000) {
+    std::string out;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    char buf[4096];
+    while (Clock::now() < deadline) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      const ssize_t n = read(out_fd_, buf, sizeof(buf));
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+  void signal(int sig) const { kill(pid_, sig); }
+
+  // The exit code, or nullopt if it has not exited within the timeout.
+  std::optional<int> wait_exit(int timeout_ms = 60000) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!exit_code_ && Clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+    return exit_code_;
+  }
+
+  std::string stderr_text() const {
+    std::ifstream in(err_path_);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  }
+  bool started() const { return pid_ > 0; }
+
+ private:
+  static inline int counter_ = 0;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  fs::path err_path_;
+  std::optional<int> exit_code_;
+};
+
+// A TCP port held open by the test, to make the server's bind fail.
+class BusyPort {
+ public:
+  BusyPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0 && listen(fd_, 1) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~BusyPort() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+TEST_F(ServerTest, CliServeDrainsInFlightRequestsOnSigterm) {
+  ServeProcess proc({"--model", model_path_.string(), "--grpc-port", "0", "--http-port", "0",
+                     "--threads", "1", "--batch-size", "4"});
+  ASSERT_TRUE(proc.started());
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  httplib::Client client("127.0.0.1", http_port);
+  client.set_read_timeout(120, 0);
+  ASSERT_TRUE(client.Get("/health"));
+
+  // A slow request (many full-length pairs), in flight when SIGTERM arrives.
+  json pairs = json::array();
+  for (int i = 0; i < 96; ++i) pairs.push_back({"q " + std::to_string(i), words("flea", 600)});
+  auto slow = std::async(std::launch::async, [&] {
+    httplib::Client c("127.0.0.1", http_port);
+    c.set_read_timeout(120, 0);
+    auto res = c.Post("/score", json{{"pairs", pairs}}.dump(), "application/json");
+    return res ? std::make_pair(res->status, res->body) : std::make_pair(-1, std::string());
+  });
+  bool in_flight = false;
+  for (int i = 0; i < 2000 && !in_flight; ++i) {  // up to ~20 s
+    auto m = client.Get("/metrics");
+    in_flight = m && m->body.find("\ncrossenc_requests_in_flight 1\n") != std::string::npos;
+    if (!in_flight) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(in_flight) << "the slow request finished before SIGTERM; the drain is untested";
+  proc.signal(SIGTERM);
+
+  const auto [status, body] = slow.get();
+  EXPECT_EQ(status, 200) << body;
+  if (status == 200) {
+    EXPECT_EQ(json::parse(body)["scores"].size(), pairs.size());
+  }
+  EXPECT_EQ(proc.wait_exit(), std::optional<int>(0)) << proc.stderr_text();
+  EXPECT_NE(proc.stderr_text().find("SIGTERM received"), std::string::npos);
+  // Nobody listens any more.
+  httplib::Client after("127.0.0.1", http_port);
+  after.set_connection_timeout(1, 0);
+  EXPECT_FALSE(after.Get("/health"));
+}
+
+TEST_F(ServerTest, CliServeAnswersBothProtocolsAndExitsOnSigint) {
+  ServeProcess proc({"--model", model_path_.string(), "--grpc-port", "0", "--http-port", "0",
+                     "--threads", "1", "--max-client-batch-size", "4"});
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = inference::InferenceService::NewStub(channel);
+  inference::InferRequest request;
+  auto* p = request.add_pairs();
+  p->set_query("what is a flea");
+  p->set_document("an insect");
+  inference::InferResponse r;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub->Infer(&context, request, &r).ok());
+  expect_scores_near({r.scores().begin(), r.scores().end()},
+                     engine_->score({{"what is a flea", "an insect"}}));
+  httplib::Client client("127.0.0.1", http_port);
+  auto res = client.Post("/rerank", R"({"query": "q", "texts": ["a", "b", "c", "d", "e"]})",
+                         "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);  // --max-client-batch-size 4
+  proc.signal(SIGINT);
+  EXPECT_EQ(proc.wait_exit(), std::optional<int>(0)) << proc.stderr_text();
+}
+
+TEST_F(ServerTest, CliServeFailsClearlyWhenAPortIsTaken) {
+  BusyPort busy;
+  ASSERT_GT(busy.port(), 0);
+  {
+    ServeProcess proc({"--model", model_path_.string(), "--grpc-port", "0", "--http-port",
+                       std::to_string(busy.port())});
+    EXPECT_EQ(proc.wait_exit(), std::optional<int>(1));
+    EXPECT_NE(proc.stderr_text().find("cannot listen for HTTP"), std::string::npos)
+        << proc.stderr_text();
+  }
+  {
+    ServeProcess proc({"--model", model_path_.string(), "--grpc-port",
+                       std::to_string(busy.port()), "--http-port", "0"});
+    EXPECT_EQ(proc.wait_exit(), std::optional<int>(1));
+    EXPECT_NE(proc.stderr_text().find("cannot listen for gRPC"), std::string::npos)
+        << proc.stderr_text();
+  }
+}
+
+TEST_F(ServerTest, CliServeHelpListsTheFlags) {
+  ServeProcess proc({"--help"});
+  const std::string out = proc.read_stdout();
+  EXPECT_EQ(proc.wait_exit(), std::optional<int>(0));
+  for (const char* flag :
+       {"--model", "--grpc-port", "--http-port", "--host", "--max-client-batch-size",
+        "--max-input-length", "--max-batch-tokens", "--max-concurrent-requests", "--replicas",
+        "--tokenizer-workers", "--batch-timeout-ms", "--payload-limit", "/v1/rerank"}) {
+    EXPECT_NE(out.find(flag), std::string::npos) << "help lacks " << flag;
+  }
+}
+
+}  // namespace
+}  // namespace crossenc::server

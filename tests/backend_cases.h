@@ -20,7 +20,9 @@ struct BackendCase {
 };
 
 inline std::vector<BackendCase> backend_cases() {
-  return {{"cpu_blas", "cpu", "blas"},
+  return {{"cpu_own", "cpu", "own"},            // best ISA here (AVX-512 or AVX2)
+          {"cpu_own_avx2", "cpu", "own-avx2"},  // AVX2 kernels for every op
+          {"cpu_blas", "cpu", "blas"},
           {"cpu_eigen", "cpu", "eigen"},
           {"cpu_reference", "cpu", "reference"},
           {"vulkan", "vulkan", "auto"}};

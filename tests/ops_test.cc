@@ -143,7 +143,10 @@ TEST_P(OpsTest, AttentionMatchesReference) {
     int hidden, heads;
     std::vector<int> lengths;
   };
-  const Case cases[] = {{64, 2, {1, 7, 16}}, {384, 12, {3, 70, 129}}, {128, 4, {300}}};
+  const Case cases[] = {{64, 2, {1, 7, 16}},
+                        {384, 12, {3, 70, 129}},
+                        {128, 4, {300}},
+                        {384, 12, {5, 33, 1, 95, 17, 64, 2, 40, 128}}};  // many: per-sequence tasks
   for (const auto& c : cases) {
     for (bool cls_only : {false, true}) {
       PackedBatch batch = batch_of(c.lengths, 2, 1, 9);

@@ -1,4 +1,4 @@
-// GEMM epilogue: bias add plus GELU/tanh in one pass over the output.
+// GEMM epilogue for the library paths: bias add plus GELU/tanh in one pass over the output.
 #include <cmath>
 
 #include "cpu_ops.h"
@@ -8,45 +8,30 @@ namespace crossenc::cpu {
 
 namespace {
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void bias_gelu_rows(
-    float* out, const float* bias, int64_t r0, int64_t r1, int64_t n) {
+// Portable version (the reference path): plain loops over the scalar formulas.
+void bias_activation_rows(float* out, const float* bias, int64_t r0, int64_t r1, int64_t n,
+                          Activation act) {
   for (int64_t i = r0; i < r1; ++i) {
     float* row = out + i * n;
-    if (bias) {
-      for (int64_t j = 0; j < n; ++j) row[j] = gelu(row[j] + bias[j]);
-    } else {
-      for (int64_t j = 0; j < n; ++j) row[j] = gelu(row[j]);
+    for (int64_t j = 0; j < n; ++j) {
+      const float x = row[j] + (bias ? bias[j] : 0.0f);
+      row[j] = act == Activation::Gelu ? gelu(x) : act == Activation::Tanh ? std::tanh(x) : x;
     }
-  }
-}
-
-__attribute__((target_clones("avx512f", "avx2", "default"))) void bias_rows(
-    float* out, const float* bias, int64_t r0, int64_t r1, int64_t n) {
-  for (int64_t i = r0; i < r1; ++i) {
-    float* row = out + i * n;
-    for (int64_t j = 0; j < n; ++j) row[j] += bias[j];
   }
 }
 
 }  // namespace
 
-void bias_activation(float* out, const float* bias, int64_t m, int64_t n, Activation act,
-                     ThreadPool& pool) {
-  switch (act) {
-    case Activation::Gelu:
-      pool.parallel_for(m, [&](int64_t r0, int64_t r1) { bias_gelu_rows(out, bias, r0, r1, n); });
-      return;
-    case Activation::Tanh:  // only the pooler's few rows: scalar is fine
-      for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < n; ++j) {
-          out[i * n + j] = std::tanh(out[i * n + j] + (bias ? bias[j] : 0.0f));
-        }
-      }
-      return;
-    case Activation::None:
-      if (bias) pool.parallel_for(m, [&](int64_t r0, int64_t r1) { bias_rows(out, bias, r0, r1, n); });
-      return;
+void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n,
+                     Activation act, ThreadPool& pool) {
+  if (const SimdKernels* simd = simd_kernels(isa)) {
+    simd->bias_activation(out, bias, m, n, act, pool);
+    return;
   }
+  if (act == Activation::None && !bias) return;
+  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
+    bias_activation_rows(out, bias, r0, r1, n, act);
+  });
 }
 
 }  // namespace crossenc::cpu

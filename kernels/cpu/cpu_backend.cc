@@ -1,15 +1,19 @@
-// CpuBackend: zero-copy weights from the mmapped file, a block arena for activations,
-// and each op run immediately on a shared thread pool.
+// CpuBackend: zero-copy weights from the mmapped file (F32 or F16, never widened in memory), a
+// block arena for activations, and each op run immediately on one shared thread pool.
 #include "cpu_backend.h"
 
 #include <cblas.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <list>
+#include <map>
+#include <optional>
 #include <string>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "cpu_ops.h"
@@ -75,45 +79,94 @@ class Arena {
   size_t capacity_ = 0, used_ = 0, total_ = 0;
 };
 
+// A small F32 copy of a vector parameter (bias, LayerNorm gamma/beta) stored F16.
+class FloatVector {
+ public:
+  explicit FloatVector(const Tensor& t) {
+    if (t.dtype == DType::F32) {
+      ptr_ = t.as<float>();
+      return;
+    }
+    if (t.dtype != DType::F16) throw Error("cpu backend: parameter must be F32 or F16");
+    copy_.resize(static_cast<size_t>(t.numel()));
+    half_to_float(t.as<uint16_t>(), copy_.data(), copy_.size());
+    ptr_ = copy_.data();
+  }
+  const float* get() const { return ptr_; }
+
+ private:
+  const float* ptr_ = nullptr;
+  std::vector<float> copy_;
+};
+
+cpu::WeightRef weight_ref(const Tensor& t) {
+  if (t.dtype != DType::F32 && t.dtype != DType::F16) {
+    throw Error("cpu backend: weights must be F32 or F16, got " + std::string(dtype_name(t.dtype)));
+  }
+  return {t.data, t.dtype};
+}
+
+const float* activations(const Tensor& t) {
+  if (t.dtype != DType::F32) throw Error("cpu backend: activations must be F32");
+  return t.as<float>();
+}
+
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(const BackendOptions& options)
       : pool_(options.threads),
-        gemm_path_(cpu::parse_gemm_path(options.gemm.c_str())),
-        device_(cpu_model_name()) {
-    // One pool of threads: OpenBLAS uses as many as ours and runs only while ours are idle.
+        config_(cpu::parse_gemm_path(options.gemm.c_str())),
+        device_(cpu_model_name()),
+        profile_(options.profile) {
+    // One pool of threads: OpenBLAS (only used on the blas path) gets as many as ours and runs
+    // only while ours wait for it.
     openblas_set_num_threads(pool_.size());
   }
 
   std::string name() const override { return "cpu"; }
   std::string device_name() const override {
     return device_ + " (" + std::to_string(pool_.size()) + " threads, gemm " +
-           cpu::gemm_path_name(gemm_path_) + ")";
+           cpu::kernel_config_name(config_) + ")";
   }
   DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override {
+    if (dtype != DType::F32 && dtype != DType::F16) {
+      throw Error("cpu backend: weight " + name + " requested as " +
+                  std::string(dtype_name(dtype)) + " (F32 or F16 only)");
+    }
     const TensorInfo& info = file.info(name);
     Tensor t;
     t.rows = info.shape.size() == 2 ? info.shape[0] : 1;
     t.cols = info.shape.size() == 2 ? info.shape[1] : info.shape[0];
-    t.dtype = DType::F32;
+    t.dtype = dtype;
     const size_t n = static_cast<size_t>(info.numel());
-    if (info.dtype == DType::F32 && dtype == DType::F32) {
+    if (info.dtype == dtype) {
       t.data = const_cast<void*>(file.data(info));  // zero copy: the mapping is read-only
       return t;
     }
-    // F16 storage is widened once here; F16 requested on an F32 file rounds the weights so
-    // results match an F16 file. Computing directly on F16 is the job of fused kernels.
-    auto storage = aligned_bytes(n * sizeof(float));
-    auto* dst = reinterpret_cast<float*>(storage.get());
-    if (info.dtype == DType::F16) {
-      half_to_float(static_cast<const uint16_t*>(file.data(info)), dst, n);
+    // F16 stays F16: the kernels widen it as they read. Only a type the file does not have is
+    // made here: F16 from an F32 file (rounded once, as an F16 file would be) or F32 from
+    // F16/BF16 (small vectors: biases, LayerNorm parameters).
+    std::vector<float> wide(n);
+    if (info.dtype == DType::F32) {
+      std::memcpy(wide.data(), file.data(info), n * sizeof(float));
+    } else if (info.dtype == DType::F16) {
+      half_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
+    } else if (info.dtype == DType::BF16) {
+      const auto* src = static_cast<const uint16_t*>(file.data(info));
+      for (size_t i = 0; i < n; ++i) wide[i] = bf16_to_float(src[i]);
     } else {
-      const auto* src = static_cast<const float*>(file.data(info));
-      for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(float_to_half(src[i]));
+      throw Error("cpu backend: weight " + name + " is stored as " +
+                  std::string(dtype_name(info.dtype)));
     }
-    t.data = dst;
+    auto storage = aligned_bytes(n * dtype_size(dtype));
+    if (dtype == DType::F32) {
+      std::memcpy(storage.get(), wide.data(), n * sizeof(float));
+    } else {
+      float_to_half(wide.data(), reinterpret_cast<uint16_t*>(storage.get()), n);
+    }
+    t.data = storage.get();
     owned_.push_back(std::move(storage));
     return t;
   }
@@ -121,6 +174,7 @@ class CpuBackend final : public Backend {
   void begin_batch(const PackedBatch& batch) override {
     arena_.reset();
     batch_ = &batch;
+    if (profile_) profile_ops_.clear();
   }
 
   Tensor scratch(int64_t rows, int64_t cols, DType dtype) override {
@@ -134,36 +188,36 @@ class CpuBackend final : public Backend {
 
   void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
              const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override {
+    Timer timer(this, "embed");
     const PackedBatch& b = batch();
-    cpu::embed(b.input_ids.data(), b.token_type_ids.data(), b.positions.data(),
-               b.total_tokens(), word.as<float>(), position.as<float>(), token_type.as<float>(),
-               gamma.as<float>(), beta.as<float>(), eps, static_cast<int>(word.cols),
-               out.as<float>(), pool_);
+    const FloatVector g(gamma), bt(beta);
+    cpu::embed(config_.isa, b.input_ids.data(), b.token_type_ids.data(), b.positions.data(),
+               b.total_tokens(), weight_ref(word), weight_ref(position), weight_ref(token_type),
+               g.get(), bt.get(), eps, static_cast<int>(word.cols), out.as<float>(), pool_);
   }
 
   void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
             Tensor& out) override {
-    const float* wf = w.as<float>();
-    if (w.dtype == DType::F16) {  // an F16 activation-side tensor (tests): widen once
-      widened_.resize(static_cast<size_t>(w.numel()));
-      half_to_float(w.as<uint16_t>(), widened_.data(), widened_.size());
-      wf = widened_.data();
-    }
-    cpu::gemm(gemm_path_, a.as<float>(), wf, out.as<float>(), a.rows, w.rows, a.cols, pool_);
-    cpu::bias_activation(out.as<float>(), bias ? bias->as<float>() : nullptr, out.rows, out.cols,
-                         act, pool_);
+    Timer timer(this, "gemm", w.cols, w.rows);
+    std::optional<FloatVector> b;
+    if (bias) b.emplace(*bias);
+    cpu::gemm(config_, activations(a), weight_ref(w), b ? b->get() : nullptr, act,
+              out.as<float>(), a.rows, w.rows, a.cols, pool_);
   }
 
   void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
                      const Tensor& beta, float eps, Tensor& out) override {
-    cpu::add_layernorm(x.as<float>(), residual.as<float>(), gamma.as<float>(), beta.as<float>(),
-                       eps, out.as<float>(), x.rows, x.cols, pool_);
+    Timer timer(this, "add_layernorm");
+    const FloatVector g(gamma), b(beta);
+    cpu::add_layernorm(config_.isa, activations(x), activations(residual), g.get(), b.get(), eps,
+                       out.as<float>(), x.rows, x.cols, pool_);
   }
 
   void attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) override {
+    Timer timer(this, cls_only ? "attention cls" : "attention");
     const PackedBatch& b = batch();
-    cpu::attention(qkv.as<float>(), b.offsets.data(), b.num_seqs(), static_cast<int>(out.cols),
-                   num_heads, cls_only, out.as<float>(), pool_);
+    cpu::attention(config_.isa, activations(qkv), b.offsets.data(), b.num_seqs(),
+                   static_cast<int>(out.cols), num_heads, cls_only, out.as<float>(), pool_);
   }
 
   void gather_cls(const Tensor& x, Tensor& out) override {
@@ -175,30 +229,86 @@ class CpuBackend final : public Backend {
   }
 
   void upload(const float* host, Tensor& t) override {
-    if (t.dtype == DType::F16) {
+    if (t.dtype == DType::F32) {
+      std::memcpy(t.data, host, t.numel() * sizeof(float));
+    } else if (t.dtype == DType::F16) {
       float_to_half(host, t.as<uint16_t>(), static_cast<size_t>(t.numel()));
     } else {
-      std::memcpy(t.data, host, t.numel() * sizeof(float));
+      throw Error("cpu backend: cannot upload into " + std::string(dtype_name(t.dtype)));
     }
   }
 
   void download(const Tensor& t, float* host) override {
-    std::memcpy(host, t.data, t.numel() * sizeof(float));
+    if (t.dtype == DType::F16) {
+      half_to_float(t.as<uint16_t>(), host, static_cast<size_t>(t.numel()));
+    } else {
+      std::memcpy(host, t.data, t.numel() * sizeof(float));
+    }
   }
   void sync() override {}
 
+  std::string profile_report() const override {
+    if (!profile_) return {};
+    double total = 0;
+    for (const auto& [name, op] : profile_ops_) total += op.seconds;
+    std::string out;
+    char line[160];
+    for (const auto& [name, op] : profile_ops_) {
+      std::snprintf(line, sizeof line, "%-24s %4d calls %9.3f ms %5.1f%%\n", name.c_str(),
+                    op.calls, op.seconds * 1e3, total > 0 ? 100.0 * op.seconds / total : 0.0);
+      out += line;
+    }
+    std::snprintf(line, sizeof line, "%-24s %15s %9.3f ms\n", "total", "", total * 1e3);
+    return out + line;
+  }
+
  private:
+  struct OpTime {
+    int calls = 0;
+    double seconds = 0;
+  };
+  // Adds the lifetime of the scope to the op's total when profiling.
+  class Timer {
+   public:
+    Timer(CpuBackend* be, std::string_view name) : be_(be->profile_ ? be : nullptr) {
+      if (be_) {
+        name_ = name;
+        start_ = std::chrono::steady_clock::now();
+      }
+    }
+    // A GEMM, named by its shape (k -> n).
+    Timer(CpuBackend* be, std::string_view name, int64_t k, int64_t n) : Timer(be, name) {
+      if (!be_) return;
+      name_.append(1, ' ').append(std::to_string(k)).append("->").append(std::to_string(n));
+    }
+    ~Timer() {
+      if (!be_) return;
+      OpTime& op = be_->profile_ops_[name_];
+      ++op.calls;
+      const auto elapsed = std::chrono::steady_clock::now() - start_;
+      op.seconds += std::chrono::duration<double>(elapsed).count();
+    }
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+   private:
+    CpuBackend* be_;
+    std::string name_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
   const PackedBatch& batch() const {
     if (!batch_) throw Error("cpu backend: op called before begin_batch()");
     return *batch_;
   }
 
   cpu::ThreadPool pool_;
-  cpu::GemmPath gemm_path_;
+  cpu::KernelConfig config_;
   std::string device_;
+  bool profile_ = false;
+  std::map<std::string, OpTime> profile_ops_;
   Arena arena_;
   std::vector<AlignedBytes> owned_;
-  std::vector<float> widened_;
   const PackedBatch* batch_ = nullptr;
 };
 

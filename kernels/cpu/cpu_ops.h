@@ -1,37 +1,89 @@
-// Raw CPU kernels on float pointers: one function per op, used by CpuBackend and the benchmarks.
+// Raw CPU kernels on host pointers: one function per op, used by CpuBackend and the benchmarks.
+// Every op has a portable version and vector versions (AVX2+FMA+F16C, AVX-512) picked at run
+// time; weights may be F32 or F16 (F16 is widened inside the kernels, never stored wide).
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "crossenc/backend.h"
 #include "thread_pool.h"
 
 namespace crossenc::cpu {
 
-enum class GemmPath : uint8_t { Blas, Eigen, Reference };
-GemmPath parse_gemm_path(const char* name);  // "auto" resolves to the build default
-const char* gemm_path_name(GemmPath path);
+// The instruction set of the vector kernels.
+enum class Isa : uint8_t { Generic, Avx2, Avx512 };
+// The best ISA this CPU and this build support; CROSSENC_CPU_ISA=generic|avx2|avx512 caps it.
+Isa detect_isa();
+const char* isa_name(Isa isa);
 
-// out[m x n] = a[m x k] · w[n x k]ᵀ (row-major). Blas/Eigen parallelise internally or on `pool`.
-void gemm(GemmPath path, const float* a, const float* w, float* out, int64_t m, int64_t n,
-          int64_t k, ThreadPool& pool);
+enum class GemmPath : uint8_t { Blas, Eigen, Own, Reference };
+
+// Which GEMM and which ISA for all other ops.
+struct KernelConfig {
+  GemmPath gemm = GemmPath::Own;
+  Isa isa = Isa::Generic;
+};
+// "auto" (fastest here: own on AVX2/AVX-512, else blas), "own", "own-avx512", "own-avx2",
+// "blas", "eigen" (other ops on the best ISA), "reference" (portable code for every op).
+// Throws Error for an unknown name or an ISA this CPU lacks.
+KernelConfig parse_gemm_path(const char* name);
+std::string kernel_config_name(const KernelConfig& config);  // e.g. "own-avx512"
+
+// A weight matrix or vector as stored: row-major, F32 or F16.
+struct WeightRef {
+  const void* data = nullptr;
+  DType dtype = DType::F32;
+};
+
+// out[m x n] = act(a[m x k] · w[n x k]ᵀ + bias[n]) (row-major, contiguous); bias may be null.
+void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
+          Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool);
 
 // out[i, j] = act(out[i, j] + bias[j]) in place; bias may be null.
-void bias_activation(float* out, const float* bias, int64_t m, int64_t n, Activation act,
-                     ThreadPool& pool);
+void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n,
+                     Activation act, ThreadPool& pool);
 
 // out = LayerNorm(x + residual) * gamma + beta per row; out may alias x or residual.
-void add_layernorm(const float* x, const float* residual, const float* gamma, const float* beta,
-                   float eps, float* out, int64_t rows, int64_t cols, ThreadPool& pool);
+void add_layernorm(Isa isa, const float* x, const float* residual, const float* gamma,
+                   const float* beta, float eps, float* out, int64_t rows, int64_t cols,
+                   ThreadPool& pool);
 
 // Packed multi-head attention. qkv [T x 3H]; sequence s owns rows [offsets[s], offsets[s+1]).
 // out [T x H], or [num_seqs x H] with cls_only (only each sequence's first query).
-void attention(const float* qkv, const int32_t* offsets, int num_seqs, int hidden, int heads,
-               bool cls_only, float* out, ThreadPool& pool);
+void attention(Isa isa, const float* qkv, const int32_t* offsets, int num_seqs, int hidden,
+               int heads, bool cls_only, float* out, ThreadPool& pool);
 
-// out[t] = LayerNorm(word[ids[t]] + position[pos[t]] + type[types[t]]).
-void embed(const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t tokens,
-           const float* word, const float* position, const float* token_type, const float* gamma,
-           const float* beta, float eps, int hidden, float* out, ThreadPool& pool);
+// out[t] = LayerNorm(word[ids[t]] + position[pos[t]] + type[types[t]]); tables F32 or F16.
+void embed(Isa isa, const int32_t* ids, const int32_t* types, const int32_t* positions,
+           int64_t tokens, WeightRef word, WeightRef position, WeightRef token_type,
+           const float* gamma, const float* beta, float eps, int hidden, float* out,
+           ThreadPool& pool);
+
+// ---- internals shared by the op files and the ISA translation units ----
+
+// The vector kernels of one ISA (simd_avx512.cc, simd_avx2.cc); null if not built.
+struct SimdKernels {
+  const char* name;
+  void (*gemm)(const float* a, WeightRef w, const float* bias, Activation act, float* out,
+               int64_t m, int64_t n, int64_t k, ThreadPool& pool);
+  void (*gemm_eigen)(const float* a, const float* w, float* out, int64_t m, int64_t n,
+                     int64_t k, ThreadPool& pool);
+  void (*bias_activation)(float* out, const float* bias, int64_t m, int64_t n, Activation act,
+                          ThreadPool& pool);
+  void (*add_layernorm)(const float* x, const float* residual, const float* gamma,
+                        const float* beta, float eps, float* out, int64_t rows, int64_t cols,
+                        ThreadPool& pool);
+  // Returns false for head sizes it has no kernel for (the caller falls back).
+  bool (*attention)(const float* qkv, const int32_t* offsets, int num_seqs, int hidden,
+                    int heads, bool cls_only, float* out, ThreadPool& pool);
+  void (*embed)(const int32_t* ids, const int32_t* types, const int32_t* positions,
+                int64_t tokens, WeightRef word, WeightRef position, WeightRef token_type,
+                const float* gamma, const float* beta, float eps, int hidden, float* out,
+                ThreadPool& pool);
+};
+const SimdKernels* avx512_kernels();
+const SimdKernels* avx2_kernels();
+const SimdKernels* simd_kernels(Isa isa);  // null for Generic
 
 }  // namespace crossenc::cpu

@@ -1,24 +1,29 @@
-// Embedding gather (word + position + token type) fused with the embedding LayerNorm.
+// Embedding gather (word + position + token type) fused with the embedding LayerNorm: dispatch
+// to the vector kernel (embed_simd.h) or the portable version; tables F32 or F16.
 #include <cmath>
 
 #include "cpu_ops.h"
+#include "crossenc/half.h"
 
 namespace crossenc::cpu {
 
 namespace {
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void embed_rows(
-    const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t t0, int64_t t1,
-    const float* word, const float* position, const float* token_type, const float* gamma,
-    const float* beta, float eps, int hidden, float* out) {
+float table_at(WeightRef t, int64_t i) {
+  return t.dtype == DType::F16 ? half_to_float(static_cast<const uint16_t*>(t.data)[i])
+                               : static_cast<const float*>(t.data)[i];
+}
+
+void embed_rows(const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t t0,
+                int64_t t1, WeightRef word, WeightRef position, WeightRef token_type,
+                const float* gamma, const float* beta, float eps, int hidden, float* out) {
   for (int64_t t = t0; t < t1; ++t) {
-    const float* w = word + static_cast<int64_t>(ids[t]) * hidden;
-    const float* p = position + static_cast<int64_t>(positions[t]) * hidden;
-    const float* y = token_type + static_cast<int64_t>(types[t]) * hidden;
+    const int64_t w = int64_t{ids[t]} * hidden, p = int64_t{positions[t]} * hidden,
+                  y = int64_t{types[t]} * hidden;
     float* o = out + t * hidden;
     float sum = 0.0f;
     for (int j = 0; j < hidden; ++j) {
-      o[j] = w[j] + p[j] + y[j];
+      o[j] = table_at(word, w + j) + table_at(position, p + j) + table_at(token_type, y + j);
       sum += o[j];
     }
     const float mean = sum / static_cast<float>(hidden);
@@ -31,9 +36,15 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void embed_rows(
 
 }  // namespace
 
-void embed(const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t tokens,
-           const float* word, const float* position, const float* token_type, const float* gamma,
-           const float* beta, float eps, int hidden, float* out, ThreadPool& pool) {
+void embed(Isa isa, const int32_t* ids, const int32_t* types, const int32_t* positions,
+           int64_t tokens, WeightRef word, WeightRef position, WeightRef token_type,
+           const float* gamma, const float* beta, float eps, int hidden, float* out,
+           ThreadPool& pool) {
+  if (const SimdKernels* simd = simd_kernels(isa)) {
+    simd->embed(ids, types, positions, tokens, word, position, token_type, gamma, beta, eps,
+                hidden, out, pool);
+    return;
+  }
   pool.parallel_for(tokens, [&](int64_t t0, int64_t t1) {
     embed_rows(ids, types, positions, t0, t1, word, position, token_type, gamma, beta, eps,
                hidden, out);

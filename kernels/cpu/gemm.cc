@@ -1,12 +1,17 @@
-// GEMM out = a · wᵀ through OpenBLAS (cblas), Eigen, or a plain reference loop.
+// GEMM out = act(a · wᵀ + bias): path choice, OpenBLAS (cblas), Eigen, our own kernel
+// (gemm_simd.h, built per ISA) and the plain reference loop the tests compare against.
 #include <cblas.h>
 
-#include <Eigen/Core>
-#include <cstring>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "cpu_ops.h"
 #include "crossenc/error.h"
+#include "crossenc/half.h"
+
+#define CROSSENC_SIMD_NS generic
+#include "gemm_eigen.h"
 
 #ifndef CROSSENC_DEFAULT_GEMM
 #define CROSSENC_DEFAULT_GEMM "blas"
@@ -14,43 +19,49 @@
 
 namespace crossenc::cpu {
 
-GemmPath parse_gemm_path(const char* name) {
+namespace {
+Isa require(Isa want, const std::string& name) {
+  const Isa have = detect_isa();
+  if (want > have) {
+    throw Error("CPU GEMM path '" + name + "' needs " + isa_name(want) + ", this CPU/build has " +
+                isa_name(have));
+  }
+  return want;
+}
+}  // namespace
+
+KernelConfig parse_gemm_path(const char* name) {
   std::string s = name ? name : "auto";
-  if (s == "auto" || s.empty()) s = CROSSENC_DEFAULT_GEMM;
-  if (s == "blas" || s == "openblas") return GemmPath::Blas;
-  if (s == "eigen") return GemmPath::Eigen;
-  if (s == "reference") return GemmPath::Reference;
-  throw Error("unknown CPU GEMM path '" + s + "' (expected auto, blas, eigen or reference)");
+  const Isa best = detect_isa();
+  if (s == "auto" || s.empty()) {
+    // Our kernel is the fastest on every AVX2/AVX-512 shape measured (bench/RESULTS.md).
+    if (best != Isa::Generic) return {GemmPath::Own, best};
+    s = CROSSENC_DEFAULT_GEMM;
+  }
+  if (s == "own") {
+    if (best == Isa::Generic) throw Error("CPU GEMM path 'own' needs AVX2 (use blas or eigen)");
+    return {GemmPath::Own, best};
+  }
+  if (s == "own-avx512") return {GemmPath::Own, require(Isa::Avx512, s)};
+  if (s == "own-avx2") return {GemmPath::Own, require(Isa::Avx2, s)};
+  if (s == "blas" || s == "openblas") return {GemmPath::Blas, best};
+  if (s == "eigen") return {GemmPath::Eigen, best};
+  if (s == "reference") return {GemmPath::Reference, Isa::Generic};
+  throw Error("unknown CPU GEMM path '" + s +
+              "' (expected auto, own, own-avx512, own-avx2, blas, eigen or reference)");
 }
 
-const char* gemm_path_name(GemmPath path) {
-  switch (path) {
-    case GemmPath::Blas: return "blas";
-    case GemmPath::Eigen: return "eigen";
+std::string kernel_config_name(const KernelConfig& config) {
+  switch (config.gemm) {
+    case GemmPath::Own: return std::string("own-") + isa_name(config.isa);
+    case GemmPath::Blas: return std::string("blas, ") + isa_name(config.isa) + " ops";
+    case GemmPath::Eigen: return std::string("eigen-") + isa_name(config.isa);
     case GemmPath::Reference: return "reference";
   }
   return "?";
 }
 
 namespace {
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-void gemm_eigen(const float* a, const float* w, float* out, int64_t m, int64_t n, int64_t k,
-                ThreadPool& pool) {
-  // Split rows of `a` across our pool: Eigen's own threading would need OpenMP.
-  const int64_t blocks = std::min<int64_t>(pool.size(), (m + 15) / 16);
-  pool.parallel_for(blocks, [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      const int64_t r0 = m * b / blocks, r1 = m * (b + 1) / blocks;
-      if (r0 == r1) continue;
-      Eigen::Map<const RowMatrix> A(a + r0 * k, r1 - r0, k);
-      Eigen::Map<const RowMatrix> W(w, n, k);
-      Eigen::Map<RowMatrix> O(out + r0 * n, r1 - r0, n);
-      O.noalias() = A * W.transpose();
-    }
-  });
-}
 
 void gemm_reference(const float* a, const float* w, float* out, int64_t m, int64_t n, int64_t k,
                     ThreadPool& pool) {
@@ -67,19 +78,49 @@ void gemm_reference(const float* a, const float* w, float* out, int64_t m, int64
 
 }  // namespace
 
-void gemm(GemmPath path, const float* a, const float* w, float* out, int64_t m, int64_t n,
-          int64_t k, ThreadPool& pool) {
-  if (m == 0 || n == 0) return;
-  switch (path) {
-    case GemmPath::Blas:
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
-                  static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a,
-                  static_cast<blasint>(k), w, static_cast<blasint>(k), 0.0f, out,
-                  static_cast<blasint>(n));
-      return;
-    case GemmPath::Eigen: gemm_eigen(a, w, out, m, n, k, pool); return;
-    case GemmPath::Reference: gemm_reference(a, w, out, m, n, k, pool); return;
+void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
+          Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
+  if (m <= 0 || n <= 0) return;
+  const SimdKernels* simd = simd_kernels(config.isa);
+  // A handful of rows (a single short request's last layer): our tiles would be mostly
+  // padding; Eigen's matrix-vector style kernel is several times faster there (ops_bench).
+  constexpr int64_t kFewRows = 8;
+  if (config.gemm == GemmPath::Own && simd && !(m < kFewRows && w.dtype == DType::F32)) {
+    simd->gemm(a, w, bias, act, out, m, n, k, pool);
+    return;
   }
+  if (config.gemm == GemmPath::Own && simd) {
+    simd->gemm_eigen(a, static_cast<const float*>(w.data), out, m, n, k, pool);
+    simd->bias_activation(out, bias, m, n, act, pool);
+    return;
+  }
+  // The library paths need F32 weights: F16 ones are widened per call (kept F16 in memory).
+  const float* w32 = static_cast<const float*>(w.data);
+  thread_local std::vector<float> widened;
+  if (w.dtype == DType::F16) {
+    widened.resize(static_cast<size_t>(n * k));
+    half_to_float(static_cast<const uint16_t*>(w.data), widened.data(), widened.size());
+    w32 = widened.data();
+  }
+  switch (config.gemm) {
+    case GemmPath::Blas: {
+      const auto ld = static_cast<blasint>(std::max<int64_t>(k, 1));
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
+                  static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, ld, w32, ld, 0.0f,
+                  out, static_cast<blasint>(n));
+      break;
+    }
+    case GemmPath::Eigen:
+      if (simd) {
+        simd->gemm_eigen(a, w32, out, m, n, k, pool);
+      } else {
+        generic::gemm_eigen_rows(a, w32, out, m, n, k, pool);
+      }
+      break;
+    case GemmPath::Own:  // no vector kernels on this CPU: parse_gemm_path prevents it
+    case GemmPath::Reference: gemm_reference(a, w32, out, m, n, k, pool); break;
+  }
+  bias_activation(config.isa, out, bias, m, n, act, pool);
 }
 
 }  // namespace crossenc::cpu

@@ -1,4 +1,5 @@
-// Fused residual add + LayerNorm, one pass to sum, one to normalise (two-pass variance).
+// Fused residual add + LayerNorm: dispatch to the vector kernel (layernorm_simd.h) or the
+// portable version (sum, centred variance, scale: two-pass, like the reference).
 #include <cmath>
 
 #include "cpu_ops.h"
@@ -7,9 +8,9 @@ namespace crossenc::cpu {
 
 namespace {
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void add_layernorm_rows(
-    const float* x, const float* residual, const float* gamma, const float* beta, float eps,
-    float* out, int64_t r0, int64_t r1, int64_t cols) {
+void add_layernorm_rows(const float* x, const float* residual, const float* gamma,
+                        const float* beta, float eps, float* out, int64_t r0, int64_t r1,
+                        int64_t cols) {
   for (int64_t i = r0; i < r1; ++i) {
     const float* xr = x + i * cols;
     const float* rr = residual + i * cols;
@@ -21,10 +22,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void add_layernorm_
     }
     const float mean = sum / static_cast<float>(cols);
     float var = 0.0f;
-    for (int64_t j = 0; j < cols; ++j) {
-      const float d = o[j] - mean;
-      var += d * d;
-    }
+    for (int64_t j = 0; j < cols; ++j) var += (o[j] - mean) * (o[j] - mean);
     const float inv = 1.0f / std::sqrt(var / static_cast<float>(cols) + eps);
     for (int64_t j = 0; j < cols; ++j) o[j] = (o[j] - mean) * inv * gamma[j] + beta[j];
   }
@@ -32,8 +30,13 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void add_layernorm_
 
 }  // namespace
 
-void add_layernorm(const float* x, const float* residual, const float* gamma, const float* beta,
-                   float eps, float* out, int64_t rows, int64_t cols, ThreadPool& pool) {
+void add_layernorm(Isa isa, const float* x, const float* residual, const float* gamma,
+                   const float* beta, float eps, float* out, int64_t rows, int64_t cols,
+                   ThreadPool& pool) {
+  if (const SimdKernels* simd = simd_kernels(isa)) {
+    simd->add_layernorm(x, residual, gamma, beta, eps, out, rows, cols, pool);
+    return;
+  }
   pool.parallel_for(rows, [&](int64_t r0, int64_t r1) {
     add_layernorm_rows(x, residual, gamma, beta, eps, out, r0, r1, cols);
   });

@@ -8,6 +8,7 @@ packages=(
   libvulkan-dev glslang-tools mesa-vulkan-drivers     # Vulkan backend (lavapipe for CPU-only machines)
   vulkan-validationlayers vulkan-tools
   libgtest-dev libgmock-dev libbenchmark-dev          # tests and kernel benchmarks
+  clang libclang-rt-14-dev                            # fuzzers and sanitizer builds (scripts/)
   libyaml-cpp-dev                                     # benchmark experiments
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev  # server
   curl

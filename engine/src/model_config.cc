@@ -1,6 +1,8 @@
 // Validation of encoder hyper-parameters.
 #include "crossenc/model_config.h"
 
+#include <cmath>
+
 #include "crossenc/error.h"
 
 namespace crossenc {
@@ -20,7 +22,9 @@ void ModelConfig::validate() const {
   require(max_position_embeddings > 0, "max_position_embeddings must be > 0");
   require(type_vocab_size > 0, "type_vocab_size must be > 0");
   require(num_labels >= 1, "num_labels must be >= 1");
-  require(layer_norm_eps > 0.0f, "layer_norm_eps must be > 0");
+  // Finite too: 1e300 in a config.json reads as +Inf, which would flatten every LayerNorm.
+  require(layer_norm_eps > 0.0f && std::isfinite(layer_norm_eps),
+          "layer_norm_eps must be finite and > 0");
   require(hidden_act == "gelu", "hidden_act '" + hidden_act +
                                     "' is not supported (only the exact erf 'gelu')");
   require(dtype == DType::F32 || dtype == DType::F16, "weight dtype must be f32 or f16");

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crossenc/error.h"
+#include "json_int.h"
 
 namespace crossenc {
 
@@ -45,14 +46,15 @@ json config_to_json(const ModelConfig& c) {
 ModelConfig config_from_json(const json& j) {
   ModelConfig c;
   c.architecture = j.at("architecture").get<std::string>();
-  c.vocab_size = j.at("vocab_size").get<int>();
-  c.hidden_size = j.at("hidden_size").get<int>();
-  c.num_layers = j.at("num_hidden_layers").get<int>();
-  c.num_heads = j.at("num_attention_heads").get<int>();
-  c.intermediate_size = j.at("intermediate_size").get<int>();
-  c.max_position_embeddings = j.at("max_position_embeddings").get<int>();
-  c.type_vocab_size = j.at("type_vocab_size").get<int>();
-  c.num_labels = j.at("num_labels").get<int>();
+  c.vocab_size = json_int<int>(j.at("vocab_size"), "vocab_size");
+  c.hidden_size = json_int<int>(j.at("hidden_size"), "hidden_size");
+  c.num_layers = json_int<int>(j.at("num_hidden_layers"), "num_hidden_layers");
+  c.num_heads = json_int<int>(j.at("num_attention_heads"), "num_attention_heads");
+  c.intermediate_size = json_int<int>(j.at("intermediate_size"), "intermediate_size");
+  c.max_position_embeddings =
+      json_int<int>(j.at("max_position_embeddings"), "max_position_embeddings");
+  c.type_vocab_size = json_int<int>(j.at("type_vocab_size"), "type_vocab_size");
+  c.num_labels = json_int<int>(j.at("num_labels"), "num_labels");
   c.layer_norm_eps = j.at("layer_norm_eps").get<float>();
   c.hidden_act = j.at("hidden_act").get<std::string>();
   c.dtype = parse_dtype(j.at("dtype").get<std::string>());
@@ -78,8 +80,9 @@ TokenizerConfig tokenizer_from_json(const json& j) {
   t.lowercase = j.at("lowercase").get<bool>();
   t.strip_accents = j.at("strip_accents").get<bool>();
   t.handle_chinese_chars = j.at("handle_chinese_chars").get<bool>();
-  t.max_length = j.at("max_length").get<int>();
-  t.max_input_chars_per_word = j.at("max_input_chars_per_word").get<int>();
+  t.max_length = json_int<int>(j.at("max_length"), "tokenizer max_length");
+  t.max_input_chars_per_word =
+      json_int<int>(j.at("max_input_chars_per_word"), "tokenizer max_input_chars_per_word");
   t.continuing_prefix = j.at("continuing_prefix").get<std::string>();
   t.unk_token = j.at("unk_token").get<std::string>();
   t.cls_token = j.at("cls_token").get<std::string>();
@@ -239,7 +242,9 @@ void write_model_file(const std::string& path, const std::vector<uint8_t>& out) 
 std::shared_ptr<const ModelFile> ModelFile::open(const std::string& path) {
   std::shared_ptr<ModelFile> m(new ModelFile());  // private constructor: make_shared can't reach it
   m->path_ = path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO given as the model must fail the regular-file check below, not block
+  // open() until a writer appears (no effect on regular files).
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error("cannot open model '" + path + "': " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -322,24 +327,34 @@ void ModelFile::parse() {
       TensorInfo info;
       info.name = t.at("name").get<std::string>();
       info.dtype = parse_dtype(t.at("dtype").get<std::string>());
-      info.shape = t.at("shape").get<std::vector<int64_t>>();
-      info.offset = t.at("offset").get<uint64_t>();
-      info.nbytes = t.at("nbytes").get<uint64_t>();
+      info.shape = json_ints<int64_t>(t.at("shape"), "tensor '" + info.name + "' shape");
+      info.offset = json_int<uint64_t>(t.at("offset"), "tensor '" + info.name + "' offset");
+      info.nbytes = json_int<uint64_t>(t.at("nbytes"), "tensor '" + info.name + "' nbytes");
       tensors_.push_back(std::move(info));
     }
   } catch (const json::exception& e) {
+    throw Error(where + " has invalid metadata: " + e.what());
+  } catch (const Error& e) {  // an out-of-range integer or an unknown dtype
     throw Error(where + " has invalid metadata: " + e.what());
   }
   config_.validate();
 
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const TensorInfo& t = tensors_[i];
+    // Element count checked against the data section as it grows: a shape of several large
+    // dimensions must be rejected, not overflow int64 in numel().
+    uint64_t elements = 1;
     for (int64_t d : t.shape) {
       if (d <= 0 || d > (int64_t{1} << 32)) {
         throw Error(where + ": tensor '" + t.name + "' has invalid shape " + shape_str(t.shape));
       }
+      elements *= static_cast<uint64_t>(d);  // both factors <= 2^32: no wrap
+      if (elements > header_.data.size) {
+        throw Error(where + ": tensor '" + t.name + "' with shape " + shape_str(t.shape) +
+                    " is larger than the data section");
+      }
     }
-    if (t.nbytes != static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype)) {
+    if (t.nbytes != elements * dtype_size(t.dtype)) {
       throw Error(where + ": tensor '" + t.name + "' byte size does not match its shape");
     }
     if (t.offset % kModelAlignment != 0 || t.offset > header_.data.size ||

@@ -10,6 +10,7 @@
 
 #include "crossenc/error.h"
 #include "crossenc/half.h"
+#include "json_int.h"
 #include "safetensors.h"
 
 namespace crossenc {
@@ -53,17 +54,20 @@ ModelConfig read_config(const fs::path& dir) {
     }
     const std::string pos = get_or<std::string>(j, "position_embedding_type", "absolute");
     if (pos != "absolute") throw Error("position_embedding_type '" + pos + "' is not supported");
-    c.vocab_size = j.at("vocab_size").get<int>();
-    c.hidden_size = j.at("hidden_size").get<int>();
-    c.num_layers = j.at("num_hidden_layers").get<int>();
-    c.num_heads = j.at("num_attention_heads").get<int>();
-    c.intermediate_size = j.at("intermediate_size").get<int>();
-    c.max_position_embeddings = j.at("max_position_embeddings").get<int>();
-    c.type_vocab_size = get_or<int>(j, "type_vocab_size", 2);
+    c.vocab_size = json_int<int>(j.at("vocab_size"), "vocab_size");
+    c.hidden_size = json_int<int>(j.at("hidden_size"), "hidden_size");
+    c.num_layers = json_int<int>(j.at("num_hidden_layers"), "num_hidden_layers");
+    c.num_heads = json_int<int>(j.at("num_attention_heads"), "num_attention_heads");
+    c.intermediate_size = json_int<int>(j.at("intermediate_size"), "intermediate_size");
+    c.max_position_embeddings =
+        json_int<int>(j.at("max_position_embeddings"), "max_position_embeddings");
+    c.type_vocab_size = j.contains("type_vocab_size") && !j["type_vocab_size"].is_null()
+                            ? json_int<int>(j["type_vocab_size"], "type_vocab_size")
+                            : 2;
     c.layer_norm_eps = get_or<float>(j, "layer_norm_eps", 1e-12f);
     c.hidden_act = get_or<std::string>(j, "hidden_act", "gelu");
     if (auto it = j.find("num_labels"); it != j.end()) {
-      c.num_labels = it->get<int>();
+      c.num_labels = json_int<int>(*it, "num_labels");
     } else if (auto l = j.find("id2label"); l != j.end() && l->is_object()) {
       c.num_labels = static_cast<int>(l->size());
     }
@@ -89,7 +93,7 @@ std::vector<std::string> read_vocab(const fs::path& dir) {
     const json& v = j.at("model").at("vocab");
     vocab.resize(v.size());
     for (const auto& [tok, id] : v.items()) {
-      const auto i = id.get<size_t>();
+      const auto i = json_int<size_t>(id, "tokenizer.json: the id of \"" + tok + "\"");
       if (i >= vocab.size()) throw Error("tokenizer.json: vocabulary ids are not contiguous");
       vocab[i] = tok;
     }
@@ -124,8 +128,9 @@ TokenizerConfig read_tokenizer_config(const fs::path& dir, const ModelConfig& mo
       t.handle_chinese_chars = get_or<bool>(*n, "handle_chinese_chars", t.handle_chinese_chars);
     }
     if (auto m = j.find("model"); m != j.end() && m->is_object()) {
-      t.max_input_chars_per_word =
-          get_or<int>(*m, "max_input_chars_per_word", t.max_input_chars_per_word);
+      if (auto w = m->find("max_input_chars_per_word"); w != m->end() && !w->is_null()) {
+        t.max_input_chars_per_word = json_int<int>(*w, "tokenizer.json max_input_chars_per_word");
+      }
       t.continuing_prefix = get_or<std::string>(*m, "continuing_subword_prefix", "##");
       t.unk_token = get_or<std::string>(*m, "unk_token", t.unk_token);
     }
@@ -136,7 +141,8 @@ TokenizerConfig read_tokenizer_config(const fs::path& dir, const ModelConfig& mo
 // Finds a HF tensor under its usual aliases (with or without the "bert." prefix, old gamma/beta).
 class HfTensors {
  public:
-  explicit HfTensors(const SafetensorsFile& f) : f_(f) {}
+  // f16_matrices: 2-D tensors will be stored as f16, so their values must fit its range.
+  HfTensors(const SafetensorsFile& f, bool f16_matrices) : f_(f), f16_matrices_(f16_matrices) {}
 
   std::vector<float> get(const std::string& name, const std::vector<int64_t>& shape) const {
     for (const std::string& candidate : aliases(name)) {
@@ -151,6 +157,12 @@ class HfTensors {
         if (!std::isfinite(v[i])) {
           throw Error("tensor '" + candidate + "' holds a non-finite value (NaN or Inf) at index " +
                       std::to_string(i) + "; refusing to convert a broken checkpoint");
+        }
+        // A finite weight beyond the f16 range would become Inf and silently wreck every score.
+        if (f16_matrices_ && shape.size() == 2 && std::isinf(half_to_float(float_to_half(v[i])))) {
+          throw Error("tensor '" + candidate + "' holds " + std::to_string(v[i]) + " at index " +
+                      std::to_string(i) + ", outside the f16 range (+-65504); convert with " +
+                      "--dtype f32");
         }
       }
       return v;
@@ -184,6 +196,7 @@ class HfTensors {
   }
 
   const SafetensorsFile& f_;
+  bool f16_matrices_;
 };
 
 TensorData make_tensor(const std::string& name, std::vector<int64_t> shape,
@@ -223,14 +236,27 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
   ModelConfig config = read_config(dir);
   config.dtype = options.dtype;
   config.validate();
-  const std::vector<std::string> vocab = read_vocab(dir);
-  const TokenizerConfig tok = read_tokenizer_config(dir, config);
+  std::vector<std::string> vocab;
+  TokenizerConfig tok;
+  try {
+    vocab = read_vocab(dir);
+    tok = read_tokenizer_config(dir, config);
+  } catch (const json::exception& e) {
+    // A field of the wrong type, or tokenizer.json without "model": name it, as for config.json.
+    throw Error("'" + dir_str + "': unusable tokenizer files: " + std::string(e.what()));
+  }
+  if (vocab.empty()) throw Error("'" + dir_str + "': the vocabulary is empty");
+  if (vocab.size() > static_cast<size_t>(config.vocab_size)) {
+    // The .cenc reader refuses this; say so now rather than write a file that cannot load.
+    throw Error("'" + dir_str + "': the vocabulary has " + std::to_string(vocab.size()) +
+                " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
+  }
   if (!fs::exists(dir / "model.safetensors")) {
     throw Error("'" + dir_str + "' has no model.safetensors (pytorch_model.bin is not supported; "
                 "re-save with safetensors)");
   }
   const SafetensorsFile st((dir / "model.safetensors").string());
-  const HfTensors hf(st);
+  const HfTensors hf(st, options.dtype == DType::F16);
 
   namespace tn = tensor_names;
   const int64_t h = config.hidden_size, f = config.intermediate_size;

@@ -12,6 +12,7 @@
 
 #include "crossenc/error.h"
 #include "crossenc/half.h"
+#include "json_int.h"
 
 namespace crossenc {
 
@@ -59,14 +60,19 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
       if (name == "__metadata__") continue;
       SafeTensor t;
       t.dtype = v.at("dtype").get<std::string>();
-      t.shape = v.at("shape").get<std::vector<int64_t>>();
-      const auto offsets = v.at("data_offsets").get<std::vector<uint64_t>>();
+      t.shape = json_ints<int64_t>(v.at("shape"), "tensor '" + name + "' shape");
+      const auto offsets =
+          json_ints<uint64_t>(v.at("data_offsets"), "tensor '" + name + "' data_offsets");
       if (offsets.size() != 2 || offsets[0] > offsets[1] || offsets[1] > data_size) {
         throw Error("tensor '" + name + "' has data offsets outside the file");
       }
       uint64_t n = 1;
       for (int64_t d : t.shape) {
         if (d < 0) throw Error("tensor '" + name + "' has a negative dimension");
+        // A wrapped product could make a huge shape look as small as its bytes.
+        if (d != 0 && n > data_size / static_cast<uint64_t>(d)) {
+          throw Error("tensor '" + name + "' has a shape larger than the file");
+        }
         n *= static_cast<uint64_t>(d);
       }
       const size_t es = element_size(t.dtype);

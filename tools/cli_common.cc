@@ -125,6 +125,21 @@ std::optional<PairInput> pair_from_line(JsonLine& line) {
   }
 }
 
+size_t report_invalid_lines(const std::vector<JsonLine>& lines, const std::string& input,
+                            bool skip_invalid) {
+  size_t bad = 0;
+  for (const JsonLine& line : lines) {
+    if (line.error.empty()) continue;
+    ++bad;
+    std::fprintf(stderr, "%s:%zu: %s\n", input.c_str(), line.line_no, line.error.c_str());
+  }
+  if (bad && !skip_invalid) {
+    throw Error(std::to_string(bad) + " of " + std::to_string(lines.size()) +
+                " input lines are invalid; nothing written (use --skip-invalid to go on)");
+  }
+  return bad;
+}
+
 std::string to_line(const ordered_json& v, int indent) {
   return v.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

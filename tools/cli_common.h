@@ -52,6 +52,11 @@ std::optional<PairInput> pair_from_line(JsonLine& line);
 // One JSON line; invalid UTF-8 inside (e.g. quoted in an error message) becomes U+FFFD.
 std::string to_line(const ordered_json& v, int indent = -1);
 
+// Prints "INPUT:LINE: error" for every line with an error and returns how many there are;
+// unless skip_invalid, throws Error when there is any (so nothing is written).
+size_t report_invalid_lines(const std::vector<JsonLine>& lines, const std::string& input,
+                            bool skip_invalid);
+
 // stdout or a file written atomically (temp + rename on commit()).
 class OutputFile {
  public:

@@ -30,7 +30,6 @@ Command add_score(CLI::App& root) {
             // Validate and tokenize everything first, so a bad line never leaves partial output.
             std::vector<Encoding> encodings;
             std::vector<size_t> owner;  // encodings[k] belongs to lines[owner[k]]
-            size_t bad = 0;
             for (size_t i = 0; i < lines.size(); ++i) {
               auto pair = pair_from_line(lines[i]);
               try {
@@ -42,16 +41,8 @@ Command add_score(CLI::App& root) {
               } catch (const Error& e) {
                 lines[i].error = e.what();
               }
-              if (!lines[i].error.empty()) {
-                ++bad;
-                std::fprintf(stderr, "%s:%zu: %s\n", args->input.c_str(), lines[i].line_no,
-                             lines[i].error.c_str());
-              }
             }
-            if (bad && !args->skip_invalid) {
-              throw Error(std::to_string(bad) + " of " + std::to_string(lines.size()) +
-                          " input lines are invalid; nothing written (use --skip-invalid to go on)");
-            }
+            const size_t bad = report_invalid_lines(lines, args->input, args->skip_invalid);
             std::vector<float> scores(lines.size(), 0.0f);
             Progress progress(encodings.size(), args->progress);
             const size_t chunk = static_cast<size_t>(std::max(1, args->engine.batch_size)) * 8;

@@ -29,7 +29,6 @@ Command add_tokenize(CLI::App& root) {
             const Tokenizer tok(model->vocab(), model->tokenizer_config());
             auto lines = read_jsonl(args->input);
             std::vector<std::optional<Encoding>> out(lines.size());
-            size_t bad = 0;
             for (size_t i = 0; i < lines.size(); ++i) {
               auto pair = pair_from_line(lines[i]);
               if (pair && pair->encoding) {
@@ -41,16 +40,8 @@ Command add_tokenize(CLI::App& root) {
                   lines[i].error = e.what();
                 }
               }
-              if (!lines[i].error.empty()) {
-                ++bad;
-                std::fprintf(stderr, "%s:%zu: %s\n", args->input.c_str(), lines[i].line_no,
-                             lines[i].error.c_str());
-              }
             }
-            if (bad && !args->skip_invalid) {
-              throw Error(std::to_string(bad) + " of " + std::to_string(lines.size()) +
-                          " input lines are invalid; nothing written (use --skip-invalid to go on)");
-            }
+            const size_t bad = report_invalid_lines(lines, args->input, args->skip_invalid);
             OutputFile file(args->output);
             for (size_t i = 0; i < lines.size(); ++i) {
               if (!out[i]) {

@@ -23,7 +23,8 @@ void add_engine_options(CLI::App* app, EngineArgs& a, bool model_required) {
                   "token budget per pair incl. [CLS]/[SEP] (0 = model default, 512)");
   app->add_option("--dtype", a.dtype, "weight precision: f32 | f16 (default: the model file's)");
   app->add_option("--device", a.device, "Vulkan device index (see 'crossenc info --devices')");
-  app->add_option("--gemm", a.gemm, "CPU GEMM path: auto | blas | eigen | reference")
+  app->add_option("--gemm", a.gemm, "CPU GEMM path: auto | own | own-avx512 | own-avx2 | blas | eigen | reference "
+                  "(auto = own kernels at the best ISA; CROSSENC_CPU_ISA=generic|avx2|avx512 caps it)")
       ->capture_default_str();
   app->add_flag("--profile", a.profile, "print per-op timings (Vulkan)");
 }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crossenc/error.h"
+#include "config_json.h"
 #include "json_int.h"
 
 namespace crossenc {
@@ -46,13 +47,7 @@ json config_to_json(const ModelConfig& c) {
 ModelConfig config_from_json(const json& j) {
   ModelConfig c;
   c.architecture = j.at("architecture").get<std::string>();
-  c.vocab_size = json_int<int>(j.at("vocab_size"), "vocab_size");
-  c.hidden_size = json_int<int>(j.at("hidden_size"), "hidden_size");
-  c.num_layers = json_int<int>(j.at("num_hidden_layers"), "num_hidden_layers");
-  c.num_heads = json_int<int>(j.at("num_attention_heads"), "num_attention_heads");
-  c.intermediate_size = json_int<int>(j.at("intermediate_size"), "intermediate_size");
-  c.max_position_embeddings =
-      json_int<int>(j.at("max_position_embeddings"), "max_position_embeddings");
+  read_encoder_dims(j, c);
   c.type_vocab_size = json_int<int>(j.at("type_vocab_size"), "type_vocab_size");
   c.num_labels = json_int<int>(j.at("num_labels"), "num_labels");
   c.layer_norm_eps = j.at("layer_norm_eps").get<float>();

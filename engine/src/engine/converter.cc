@@ -10,6 +10,7 @@
 
 #include "crossenc/error.h"
 #include "crossenc/half.h"
+#include "config_json.h"
 #include "json_int.h"
 #include "safetensors.h"
 
@@ -54,13 +55,7 @@ ModelConfig read_config(const fs::path& dir) {
     }
     const std::string pos = get_or<std::string>(j, "position_embedding_type", "absolute");
     if (pos != "absolute") throw Error("position_embedding_type '" + pos + "' is not supported");
-    c.vocab_size = json_int<int>(j.at("vocab_size"), "vocab_size");
-    c.hidden_size = json_int<int>(j.at("hidden_size"), "hidden_size");
-    c.num_layers = json_int<int>(j.at("num_hidden_layers"), "num_hidden_layers");
-    c.num_heads = json_int<int>(j.at("num_attention_heads"), "num_attention_heads");
-    c.intermediate_size = json_int<int>(j.at("intermediate_size"), "intermediate_size");
-    c.max_position_embeddings =
-        json_int<int>(j.at("max_position_embeddings"), "max_position_embeddings");
+    read_encoder_dims(j, c);
     c.type_vocab_size = j.contains("type_vocab_size") && !j["type_vocab_size"].is_null()
                             ? json_int<int>(j["type_vocab_size"], "type_vocab_size")
                             : 2;

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ inline std::vector<BackendCase> backend_cases() {
           {"cpu_reference", "cpu", "reference"},
           {"vulkan", "vulkan", "auto"}};
 }
+
+// gtest prints parameters in failure messages: the label, not a byte dump.
+inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << c.label; }
 
 inline std::string case_name(const testing::TestParamInfo<BackendCase>& info) {
   return info.param.label;

@@ -1,5 +1,6 @@
-// CpuBackend: zero-copy weights from the mmapped file (F32 or F16, never widened in memory), a
-// block arena for activations, and each op run immediately on one shared thread pool.
+// CpuBackend: zero-copy weights from the mmapped file (F32 or F16, never widened in memory;
+// BF16 made at load, in the AMX tile layout where AMX runs them), a block arena for
+// activations, and each op run immediately on one shared thread pool.
 #include "cpu_backend.h"
 
 #include <cblas.h>
@@ -18,6 +19,7 @@
 
 #include "cpu_ops.h"
 #include "crossenc/error.h"
+#include "gemm_amx.h"
 #include "crossenc/half.h"
 #include "crossenc/model_file.h"
 
@@ -100,8 +102,9 @@ class FloatVector {
 };
 
 cpu::WeightRef weight_ref(const Tensor& t) {
-  if (t.dtype != DType::F32 && t.dtype != DType::F16) {
-    throw Error("cpu backend: weights must be F32 or F16, got " + std::string(dtype_name(t.dtype)));
+  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
+    throw Error("cpu backend: weights must be F32, F16 or BF16, got " +
+                std::string(dtype_name(t.dtype)));
   }
   return {t.data, t.dtype};
 }
@@ -131,9 +134,9 @@ class CpuBackend final : public Backend {
   DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override {
-    if (dtype != DType::F32 && dtype != DType::F16) {
+    if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
       throw Error("cpu backend: weight " + name + " requested as " +
-                  std::string(dtype_name(dtype)) + " (F32 or F16 only)");
+                  std::string(dtype_name(dtype)) + " (F32, F16 or BF16 only)");
     }
     const TensorInfo& info = file.info(name);
     Tensor t;
@@ -141,6 +144,7 @@ class CpuBackend final : public Backend {
     t.cols = info.shape.size() == 2 ? info.shape[1] : info.shape[0];
     t.dtype = dtype;
     const size_t n = static_cast<size_t>(info.numel());
+    if (dtype == DType::BF16) return load_bf16(file, info, t);
     if (info.dtype == dtype) {
       t.data = const_cast<void*>(file.data(info));  // zero copy: the mapping is read-only
       return t;
@@ -165,6 +169,50 @@ class CpuBackend final : public Backend {
       std::memcpy(storage.get(), wide.data(), n * sizeof(float));
     } else {
       float_to_half(wide.data(), reinterpret_cast<uint16_t*>(storage.get()), n);
+    }
+    t.data = storage.get();
+    owned_.push_back(std::move(storage));
+    return t;
+  }
+
+  // A BF16 GEMM weight: rounded once from F32/F16 (a BF16 file is used as it lies), and packed
+  // into the AMX tile layout when AMX runs it.
+  Tensor load_bf16(const ModelFile& file, const TensorInfo& info, Tensor t) {
+    const size_t n = static_cast<size_t>(info.numel());
+    const void* src = file.data(info);
+    if (info.dtype == DType::BF16 && !config_.amx) {
+      t.data = const_cast<void*>(src);
+      return t;
+    }
+    AlignedBytes storage;
+    if (info.dtype == DType::F32 && config_.amx) {  // rounded while packed: one pass
+      storage = aligned_bytes(cpu::amx_packed_size(t.rows, t.cols) * sizeof(uint16_t));
+      cpu::amx_pack_weights(static_cast<const float*>(src), t.rows, t.cols,
+                            reinterpret_cast<uint16_t*>(storage.get()));
+      t.data = storage.get();
+      owned_.push_back(std::move(storage));
+      return t;
+    }
+    std::vector<uint16_t> rows;
+    const uint16_t* bf16 = static_cast<const uint16_t*>(src);
+    if (info.dtype == DType::F32) {
+      rows.resize(n);
+      float_to_bf16(static_cast<const float*>(src), rows.data(), n);
+      bf16 = rows.data();
+    } else if (info.dtype == DType::F16) {
+      rows.resize(n);
+      for (size_t i = 0; i < n; ++i) rows[i] = float_to_bf16(half_to_float(bf16[i]));
+      bf16 = rows.data();
+    } else if (info.dtype != DType::BF16) {
+      throw Error("cpu backend: weight " + info.name + " is stored as " +
+                  std::string(dtype_name(info.dtype)));
+    }
+    if (config_.amx) {
+      storage = aligned_bytes(cpu::amx_packed_size(t.rows, t.cols) * sizeof(uint16_t));
+      cpu::amx_pack_weights(bf16, t.rows, t.cols, reinterpret_cast<uint16_t*>(storage.get()));
+    } else {
+      storage = aligned_bytes(n * sizeof(uint16_t));
+      std::memcpy(storage.get(), bf16, n * sizeof(uint16_t));
     }
     t.data = storage.get();
     owned_.push_back(std::move(storage));

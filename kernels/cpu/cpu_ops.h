@@ -13,30 +13,36 @@ namespace crossenc::cpu {
 
 // The instruction set of the vector kernels.
 enum class Isa : uint8_t { Generic, Avx2, Avx512 };
-// The best ISA this CPU and this build support; CROSSENC_CPU_ISA=generic|avx2|avx512 caps it.
+// The best ISA this CPU and this build support; CROSSENC_CPU_ISA=generic|avx2|avx512|amx caps
+// it ("avx512" and below also turn AMX off).
 Isa detect_isa();
 const char* isa_name(Isa isa);
 
 enum class GemmPath : uint8_t { Blas, Eigen, Own, Reference };
 
-// Which GEMM and which ISA for all other ops.
+// Which GEMM and which ISA for all other ops; amx: BF16 weights run on AMX tiles (gemm_amx.h)
+// and are stored packed for them.
 struct KernelConfig {
   GemmPath gemm = GemmPath::Own;
   Isa isa = Isa::Generic;
+  bool amx = false;
 };
-// "auto" (fastest here: own on AVX2/AVX-512, else blas), "own", "own-avx512", "own-avx2",
-// "blas", "eigen" (other ops on the best ISA), "reference" (portable code for every op).
-// Throws Error for an unknown name or an ISA this CPU lacks.
+// "auto" (fastest here: own on AVX2/AVX-512, else blas; AMX for BF16 weights where the CPU has
+// it), "own", "own-amx", "own-avx512", "own-avx2", "blas", "eigen" (other ops on the best ISA),
+// "reference" (portable code for every op). Throws Error for an unknown name or an ISA this
+// CPU lacks.
 KernelConfig parse_gemm_path(const char* name);
 std::string kernel_config_name(const KernelConfig& config);  // e.g. "own-avx512"
 
-// A weight matrix or vector as stored: row-major, F32 or F16.
+// A weight matrix or vector as stored: row-major F32, F16 or BF16 (BF16 matrices in the AMX
+// tile layout instead when KernelConfig::amx).
 struct WeightRef {
   const void* data = nullptr;
   DType dtype = DType::F32;
 };
 
 // out[m x n] = act(a[m x k] · w[n x k]ᵀ + bias[n]) (row-major, contiguous); bias may be null.
+// With BF16 weights, a is rounded to BF16 too (every path: the same products, summed in F32).
 void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
           Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool);
 

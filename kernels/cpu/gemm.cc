@@ -8,6 +8,7 @@
 
 #include "cpu_ops.h"
 #include "crossenc/error.h"
+#include "gemm_amx.h"
 #include "crossenc/half.h"
 
 #define CROSSENC_SIMD_NS generic
@@ -35,12 +36,19 @@ KernelConfig parse_gemm_path(const char* name) {
   const Isa best = detect_isa();
   if (s == "auto" || s.empty()) {
     // Our kernel is the fastest on every AVX2/AVX-512 shape measured (bench/RESULTS.md).
-    if (best != Isa::Generic) return {GemmPath::Own, best};
+    if (best != Isa::Generic) return {GemmPath::Own, best, amx_available()};
     s = CROSSENC_DEFAULT_GEMM;
   }
   if (s == "own") {
     if (best == Isa::Generic) throw Error("CPU GEMM path 'own' needs AVX2 (use blas or eigen)");
-    return {GemmPath::Own, best};
+    return {GemmPath::Own, best, amx_available()};
+  }
+  if (s == "own-amx") {
+    if (!amx_available()) {
+      throw Error("CPU GEMM path 'own-amx' needs AMX-BF16 (this CPU, OS or CROSSENC_CPU_ISA "
+                  "does not allow it)");
+    }
+    return {GemmPath::Own, require(Isa::Avx512, s), true};
   }
   if (s == "own-avx512") return {GemmPath::Own, require(Isa::Avx512, s)};
   if (s == "own-avx2") return {GemmPath::Own, require(Isa::Avx2, s)};
@@ -48,12 +56,12 @@ KernelConfig parse_gemm_path(const char* name) {
   if (s == "eigen") return {GemmPath::Eigen, best};
   if (s == "reference") return {GemmPath::Reference, Isa::Generic};
   throw Error("unknown CPU GEMM path '" + s +
-              "' (expected auto, own, own-avx512, own-avx2, blas, eigen or reference)");
+              "' (expected auto, own, own-amx, own-avx512, own-avx2, blas, eigen or reference)");
 }
 
 std::string kernel_config_name(const KernelConfig& config) {
   switch (config.gemm) {
-    case GemmPath::Own: return std::string("own-") + isa_name(config.isa);
+    case GemmPath::Own: return std::string("own-") + isa_name(config.isa) + (config.amx ? "+amx" : "");
     case GemmPath::Blas: return std::string("blas, ") + isa_name(config.isa) + " ops";
     case GemmPath::Eigen: return std::string("eigen-") + isa_name(config.isa);
     case GemmPath::Reference: return "reference";
@@ -81,6 +89,18 @@ void gemm_reference(const float* a, const float* w, float* out, int64_t m, int64
 void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
           Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   if (m <= 0 || n <= 0) return;
+  if (w.dtype == DType::BF16) {
+    if (config.amx) {
+      amx_gemm_bf16(a, static_cast<const uint16_t*>(w.data), bias, act, out, m, n, k, pool);
+      return;
+    }
+    // Without AMX: the same BF16 products in F32 arithmetic (activations rounded here, the
+    // weights widened below or in the kernel).
+    thread_local std::vector<float> rounded;
+    rounded.resize(static_cast<size_t>(m * k));
+    for (size_t i = 0; i < rounded.size(); ++i) rounded[i] = bf16_to_float(float_to_bf16(a[i]));
+    a = rounded.data();
+  }
   const SimdKernels* simd = simd_kernels(config.isa);
   // A handful of rows (a single short request's last layer): our tiles would be mostly
   // padding; Eigen's matrix-vector style kernel is several times faster there (ops_bench).
@@ -94,12 +114,18 @@ void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* 
     simd->bias_activation(out, bias, m, n, act, pool);
     return;
   }
-  // The library paths need F32 weights: F16 ones are widened per call (kept F16 in memory).
+  // The library paths need F32 weights: F16/BF16 ones are widened per call (kept narrow in
+  // memory).
   const float* w32 = static_cast<const float*>(w.data);
   thread_local std::vector<float> widened;
-  if (w.dtype == DType::F16) {
+  if (w.dtype == DType::F16 || w.dtype == DType::BF16) {
     widened.resize(static_cast<size_t>(n * k));
-    half_to_float(static_cast<const uint16_t*>(w.data), widened.data(), widened.size());
+    const auto* src = static_cast<const uint16_t*>(w.data);
+    if (w.dtype == DType::F16) {
+      half_to_float(src, widened.data(), widened.size());
+    } else {
+      for (size_t i = 0; i < widened.size(); ++i) widened[i] = bf16_to_float(src[i]);
+    }
     w32 = widened.data();
   }
   switch (config.gemm) {

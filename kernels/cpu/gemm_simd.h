@@ -1,6 +1,7 @@
 // The "own" GEMM, written once against a SIMD wrapper V (simd.h): out = act(a · wᵀ + bias).
 //
-// Weights are used where they lie (the mmapped file, F32 or F16): no copy or packing at load.
+// Weights are used where they lie (the mmapped file, F32 or F16; BF16 ones made at load): no
+// copy or packing at load.
 // The kernel computes outᵀ = w · aᵀ: a tile is kMR weight rows (output columns), each broadcast
 // one element at a time straight from its row, times kNV vectors of tokens from a packed copy
 // of a (aᵀ in panels of kNV*kW tokens, made per call: m*k floats against 2*m*n*k flops). The
@@ -114,11 +115,15 @@ struct OwnGemm {
         std::memcpy(dst, static_cast<const float*>(w.data) + (j + r) * k, k * sizeof(float));
       } else {
         const uint16_t* src = static_cast<const uint16_t*>(w.data) + (j + r) * k;
+        const bool bf16 = w.dtype == DType::BF16;
         int64_t p = 0;
-        for (; p + kW <= k; p += kW) V::store(dst + p, V::load_half(src + p));
+        for (; p + kW <= k; p += kW) {
+          V::store(dst + p, bf16 ? V::load_bf16(src + p) : V::load_half(src + p));
+        }
         if (p < k) {
           const int rest = static_cast<int>(k - p);
-          V::store_part(dst + p, V::load_half_part(src + p, rest), rest);
+          V::store_part(dst + p, bf16 ? V::load_bf16_part(src + p, rest)
+                                      : V::load_half_part(src + p, rest), rest);
         }
       }
     }
@@ -138,9 +143,9 @@ struct OwnGemm {
     // slice of another process evicts part of it).
     constexpr int64_t pack_budget = 384 << 10, chunk_budget = 192 << 10;
     const int64_t kk = std::max<int64_t>(k, 1);
-    // F16 weights are widened once per block: with a long k (a one-panel block) that would cost
-    // ~10%, so such blocks take a few panels more.
-    const int64_t min_block = w.dtype == DType::F16 ? 3 : 1;
+    // F16/BF16 weights are widened once per block: with a long k (a one-panel block) that would
+    // cost ~10%, so such blocks take a few panels more.
+    const int64_t min_block = w.dtype != DType::F32 ? 3 : 1;
     const int64_t block =
         std::clamp<int64_t>(pack_budget / (kNT * kk * 4), std::min(min_block, p1 - p0), p1 - p0);
     const int64_t chunk = std::clamp<int64_t>(chunk_budget / (kMR * kk * 4), 1, g1 - g0);

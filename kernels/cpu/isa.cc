@@ -59,8 +59,8 @@ Isa detect_isa() {
     Isa want;
     if (c == "generic") want = Isa::Generic;
     else if (c == "avx2") want = Isa::Avx2;
-    else if (c == "avx512") want = Isa::Avx512;
-    else throw Error("CROSSENC_CPU_ISA='" + c + "': expected generic, avx2 or avx512");
+    else if (c == "avx512" || c == "amx") want = Isa::Avx512;  // "avx512" also turns AMX off
+    else throw Error("CROSSENC_CPU_ISA='" + c + "': expected generic, avx2, avx512 or amx");
     if (want < best) best = want;
   }
   return best;

@@ -55,6 +55,14 @@ struct Avx512 {
   static F load_half_part(const uint16_t* p, int n) {
     return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask(n), p));
   }
+  static F load_bf16(const uint16_t* p) {  // BF16 is the top half of an F32
+    const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
+  static F load_bf16_part(const uint16_t* p, int n) {
+    const __m256i h = _mm256_maskz_loadu_epi16(mask(n), p);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  }
   static F add(F a, F b) { return _mm512_add_ps(a, b); }
   static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
   static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
@@ -219,6 +227,15 @@ struct Avx2 {
     alignas(16) uint16_t tmp[8] = {};
     for (int i = 0; i < n; ++i) tmp[i] = p[i];
     return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tmp)));
+  }
+  static F load_bf16(const uint16_t* p) {  // BF16 is the top half of an F32
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  }
+  static F load_bf16_part(const uint16_t* p, int n) {
+    alignas(16) uint16_t tmp[8] = {};
+    for (int i = 0; i < n; ++i) tmp[i] = p[i];
+    return load_bf16(tmp);
   }
   static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static F sub(F a, F b) { return _mm256_sub_ps(a, b); }

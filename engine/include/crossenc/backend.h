@@ -66,7 +66,8 @@ class Backend {
   virtual DType activation_dtype(DType weights) const = 0;
 
   // Weights: made resident once (CPU: a zero-copy view of the mmapped file where possible).
-  // `dtype` is the storage type wanted on the device (F32 or F16); converted if the file differs.
+  // `dtype` is the storage type wanted on the device (F32 or F16; the CPU also takes BF16 for
+  // GEMM weights, whose inputs are then rounded to BF16 too); converted if the file differs.
   virtual Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) = 0;
 
   // Starts a batch: uploads ids, types, positions and offsets, and resets the scratch arena.

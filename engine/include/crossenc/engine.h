@@ -29,9 +29,9 @@ struct Options {
   int batch_size = 32;              // pairs per forward pass
   int max_batch_tokens = 0;         // also cap a batch by total tokens; 0 = no cap
   int max_length = 0;               // token budget per pair; 0 = the model's (512)
-  std::optional<DType> dtype;       // weight precision; unset = the model file's
+  std::optional<DType> dtype;       // f32, f16 or bf16 (CPU); unset = the model file's
   int device = -1;                  // Vulkan device index; -1 = best
-  std::string gemm = "auto";        // CPU GEMM path: auto | blas | eigen | reference
+  std::string gemm = "auto";        // CPU GEMM path: auto | own | own-amx | blas | eigen | ...
   bool profile = false;             // per-op GPU timings (Vulkan)
 };
 

@@ -13,12 +13,15 @@ Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType
   namespace tn = tensor_names;
   const ModelFile& f = *model_;
   // Matrices and embedding tables (half of all weight bytes) in the requested dtype; biases and
-  // LayerNorm parameters stay F32.
+  // LayerNorm parameters stay F32. BF16 is a GEMM mode (its inputs rounded to BF16): the
+  // embedding tables, read by no GEMM, keep F32 there.
   auto matrix = [&](const std::string& name) { return backend_.load_weight(f, name, dtype); };
   auto vector = [&](const std::string& name) { return backend_.load_weight(f, name, DType::F32); };
-  word_ = matrix(tn::kWordEmb);
-  position_ = matrix(tn::kPosEmb);
-  token_type_ = matrix(tn::kTypeEmb);
+  const DType table_dtype = dtype == DType::BF16 ? DType::F32 : dtype;
+  auto table = [&](const std::string& name) { return backend_.load_weight(f, name, table_dtype); };
+  word_ = table(tn::kWordEmb);
+  position_ = table(tn::kPosEmb);
+  token_type_ = table(tn::kTypeEmb);
   emb_ln_g_ = vector(tn::kEmbLnGamma);
   emb_ln_b_ = vector(tn::kEmbLnBeta);
   for (int i = 0; i < config().num_layers; ++i) {

@@ -54,16 +54,23 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Engine Engine::open(const std::string& path, const Options& options) {
-  const DType hf_dtype = options.dtype.value_or(DType::F32);
+  // A Hugging Face folder is converted in memory; BF16 is rounded by the backend from F32.
+  const DType hf_dtype = options.dtype == DType::F16 ? DType::F16 : DType::F32;
   auto model = open_model(path, hf_dtype);
   auto impl = std::make_unique<Impl>(model, options);
   const DType dtype = options.dtype.value_or(model->config().dtype);
-  if (dtype != DType::F32 && dtype != DType::F16) throw Error("dtype must be f32 or f16");
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
+    throw Error("dtype must be f32, f16 or bf16");
+  }
   impl->backend = make_backend({.name = options.backend,
                                 .threads = options.threads,
                                 .device = options.device,
                                 .gemm = options.gemm,
                                 .profile = options.profile});
+  if (dtype == DType::BF16 && impl->backend->name() != "cpu") {
+    throw Error("dtype bf16 runs on the cpu backend only (AMX tiles where the CPU has them); " +
+                impl->backend->name() + " runs f32 or f16");
+  }
   impl->encoder = std::make_unique<Encoder>(model, *impl->backend, dtype);
   const int model_max = std::min(model->tokenizer_config().max_length,
                                  model->config().max_position_embeddings);

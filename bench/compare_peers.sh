@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# Runs ONNX Runtime (and PyTorch) and our engine (FP32 and FP16 weights) back to back on the same
+# Runs ONNX Runtime (and PyTorch) and our engine (FP32, FP16 and BF16) back to back on the same
 # pairs and batches through the peers rig (../shared/peers/bench_peers.sh), then prints our
 # speed as a ratio of each peer's from the same run, with the machine and its load.
 #
 # usage: bench/compare_peers.sh [--limit N] [--batch N] [--sort|--no-sort] [--engines ort,torch]
-#                               [--cli PATH] [--gemm PATH] [--no-f16] [other bench_peers.sh options]
+#                               [--cli PATH] [--gemm PATH] [--no-f16] [--no-bf16]
+#                               [other bench_peers.sh options]
 # Defaults: --limit 1000 --batch 32, unsorted, engines ort, CLI build-perf/tools/crossenc (else
 # build/tools/crossenc), gemm auto, reference logits ../shared/golden/scores_l6_dl19.jsonl when
 # --limit is at most its 600 lines.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="$(cd "$ROOT/../shared" && pwd)"
-cli=""; gemm=auto; f16=1; limit=1000; batch=32; engines=ort; extra=()
+cli=""; gemm=auto; f16=1; bf16=1; limit=1000; batch=32; engines=ort; extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --cli) cli="$2"; shift 2;;
     --gemm) gemm="$2"; shift 2;;
     --no-f16) f16=0; shift;;
+    --no-bf16) bf16=0; shift;;
     --limit) limit="$2"; shift 2;;
     --batch) batch="$2"; shift 2;;
     --engines) engines="$2"; shift 2;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0;;
     *) extra+=("$1"); shift;;
   esac
 done
@@ -36,6 +38,7 @@ if [ "$limit" -gt 0 ] && [ "$limit" -le "$(wc -l < "$golden")" ]; then ref=(--re
 
 cmds=(--engine-cmd "$cli bench --gemm $gemm")
 [ "$f16" = 1 ] && cmds+=(--engine-cmd "$cli bench --gemm $gemm --dtype f16")
+[ "$bf16" = 1 ] && cmds+=(--engine-cmd "$cli bench --gemm $gemm --dtype bf16")
 
 echo "[compare] $(date -u '+%Y-%m-%d %H:%M UTC'), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs," \
      "load $(cut -d' ' -f1-3 /proc/loadavg)" >&2

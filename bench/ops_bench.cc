@@ -21,6 +21,7 @@
 
 #include "cpu_ops.h"
 #include "crossenc/half.h"
+#include "gemm_amx.h"
 
 namespace crossenc::cpu {
 namespace {
@@ -159,11 +160,21 @@ void BM_Gemm(benchmark::State& state, const char* path, DType wtype, Activation 
   const auto a = random_floats(m * k, 1);
   const auto w = random_floats(n * k, 2, -0.1f, 0.1f);
   const auto bias = random_floats(n, 3);
+  // F16/BF16 weights as the CPU backend holds them (BF16 packed for AMX where it runs them).
   std::vector<uint16_t> w16(w.size());
-  float_to_half(w.data(), w16.data(), w.size());
+  if (wtype == DType::BF16) {
+    float_to_bf16(w.data(), w16.data(), w.size());
+    if (config.amx) {
+      std::vector<uint16_t> packed(amx_packed_size(n, k));
+      amx_pack_weights(w16.data(), n, k, packed.data());
+      w16 = std::move(packed);
+    }
+  } else {
+    float_to_half(w.data(), w16.data(), w.size());
+  }
   std::vector<float> out(m * n);
-  const WeightRef wr = wtype == DType::F16 ? WeightRef{w16.data(), DType::F16}
-                                           : WeightRef{w.data(), DType::F32};
+  const WeightRef wr = wtype == DType::F32 ? WeightRef{w.data(), DType::F32}
+                                           : WeightRef{w16.data(), wtype};
   peak_gflops();  // measured once, before any timed loop
   LoopTimer timer;
   for (auto _ : state) {
@@ -171,7 +182,9 @@ void BM_Gemm(benchmark::State& state, const char* path, DType wtype, Activation 
     benchmark::DoNotOptimize(out.data());
   }
   set_flops(state, timer, 2.0 * m * n * k);
-  state.SetLabel(kernel_config_name(config) + (wtype == DType::F16 ? " w16" : ""));
+  state.SetLabel(kernel_config_name(config) + (wtype == DType::F16    ? " w16"
+                                               : wtype == DType::BF16 ? " bf16"
+                                                                      : ""));
 }
 
 void gemm_shapes(benchmark::internal::Benchmark* b) {
@@ -196,6 +209,8 @@ GEMM_BENCH(own, "own", DType::F32);
 GEMM_BENCH(own_f16, "own", DType::F16);
 GEMM_BENCH(own_avx2, "own-avx2", DType::F32);
 GEMM_BENCH(own_avx2_f16, "own-avx2", DType::F16);
+GEMM_BENCH(amx_bf16, "own-amx", DType::BF16);  // skipped where the CPU has no AMX
+GEMM_BENCH(own_avx512_bf16, "own-avx512", DType::BF16);  // the F32 emulation of the same
 GEMM_BENCH(blas, "blas", DType::F32);
 GEMM_BENCH(eigen, "eigen", DType::F32);
 

@@ -62,18 +62,30 @@ Args parse_args(int argc, char** argv) {
     const std::string key = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + key).c_str());
     const std::string v = argv[++i];
-    if (key == "--model") a.model = v;
-    else if (key == "--pairs") a.pairs = v;
-    else if (key == "--clients") a.clients = std::stoi(v);
-    else if (key == "--batch") a.batch = std::stoi(v);
-    else if (key == "--threads") a.threads = std::stoi(v);
-    else if (key == "--replicas") a.replicas = std::stoi(v);
-    else if (key == "--limit") a.limit = std::stoi(v);
-    else if (key == "--duration") a.duration_s = std::stod(v);
-    else if (key == "--overload-duration") a.overload_duration_s = std::stod(v);
-    else if (key == "--tolerance") a.tolerance = std::stod(v);
-    else if (key == "--phases") a.phases = v;
-    else usage(("unknown option " + key).c_str());
+    if (key == "--model")
+      a.model = v;
+    else if (key == "--pairs")
+      a.pairs = v;
+    else if (key == "--clients")
+      a.clients = std::stoi(v);
+    else if (key == "--batch")
+      a.batch = std::stoi(v);
+    else if (key == "--threads")
+      a.threads = std::stoi(v);
+    else if (key == "--replicas")
+      a.replicas = std::stoi(v);
+    else if (key == "--limit")
+      a.limit = std::stoi(v);
+    else if (key == "--duration")
+      a.duration_s = std::stod(v);
+    else if (key == "--overload-duration")
+      a.overload_duration_s = std::stod(v);
+    else if (key == "--tolerance")
+      a.tolerance = std::stod(v);
+    else if (key == "--phases")
+      a.phases = v;
+    else
+      usage(("unknown option " + key).c_str());
   }
   if (a.model.empty() || a.pairs.empty()) usage("--model and --pairs are required");
   if (a.clients < 1 || a.batch < 1 || a.duration_s <= 0) usage("bad --clients/--batch/--duration");
@@ -84,7 +96,7 @@ struct Window {
   std::vector<Pair> pairs;
   std::vector<double> golden;  // from the file, when it has "logit"
   std::vector<float> expected;
-  std::string http_body;       // POST /score
+  std::string http_body;  // POST /score
   inference::InferRequest grpc_request;
 };
 
@@ -168,8 +180,8 @@ PhaseResult run_phase(const std::string& name, int clients, double duration_s,
           ++local.errors;
           if (local.samples.size() < 3) {
             char where[96];
-            std::snprintf(where, sizeof(where), "client %d, request %zu, t=%.2fs, %.0f ms: ", c,
-                          k, std::chrono::duration<double>(start - t0).count(), ms);
+            std::snprintf(where, sizeof(where), "client %d, request %zu, t=%.2fs, %.0f ms: ", c, k,
+                          std::chrono::duration<double>(start - t0).count(), ms);
             local.samples.push_back(where + o.error);
           }
           continue;
@@ -264,9 +276,9 @@ int main(int argc, char** argv) {
   std::vector<Window> windows = load_windows(a);
   const auto has = [&](const char* phase) { return a.phases.find(phase) != std::string::npos; };
 
-  Service service(a.model, {.threads = a.threads},
-                  {.max_batch_pairs = a.batch, .replicas = a.replicas,
-                   .threads_per_replica = a.threads});
+  Service service(
+      a.model, {.threads = a.threads},
+      {.max_batch_pairs = a.batch, .replicas = a.replicas, .threads_per_replica = a.threads});
   std::printf("model %s: %s, %s; %zu windows of %d pairs; %d clients, %.0f s per phase\n",
               a.model.c_str(), service.info().backend.c_str(), service.info().device.c_str(),
               windows.size(), a.batch, a.clients, a.duration_s);
@@ -362,11 +374,11 @@ int main(int argc, char** argv) {
     auto srv = serve(std::max(1, a.clients / 4));
     auto stubs = grpc_stubs(srv->grpc_port());
     auto clients = http_clients(srv->http_port());
-    PhaseResult r = run_phase("overload", a.clients, a.overload_duration_s, windows, a.tolerance,
-                              [&](int c, const Window& w) {
-                                return c % 2 ? grpc_send(*stubs[c], w, timeout_s)
-                                             : http_send(*clients[c], w);
-                              });
+    PhaseResult r =
+        run_phase("overload", a.clients, a.overload_duration_s, windows, a.tolerance,
+                  [&](int c, const Window& w) {
+                    return c % 2 ? grpc_send(*stubs[c], w, timeout_s) : http_send(*clients[c], w);
+                  });
     if (r.overloaded == 0) {
       r.samples.push_back("no 429 although clients exceeded --max-concurrent-requests");
       ++r.errors;
@@ -375,19 +387,25 @@ int main(int argc, char** argv) {
   }
 
   const MetricsSnapshot m = service.metrics();
-  std::printf("\nserving core: %llu requests, %llu pairs, %.1f pairs/batch, %.1f tokens/batch, "
-              "padded-baseline waste %.1f%%, RSS %.0f MB\n",
-              static_cast<unsigned long long>(m.requests),
-              static_cast<unsigned long long>(m.pairs), m.avg_batch_pairs, m.avg_batch_tokens,
-              m.padded_baseline_waste_pct, double(m.rss_bytes) / 1e6);
+  std::printf(
+      "\nserving core: %llu requests, %llu pairs, %.1f pairs/batch, %.1f tokens/batch, "
+      "padded-baseline waste %.1f%%, RSS %.0f MB\n",
+      static_cast<unsigned long long>(m.requests), static_cast<unsigned long long>(m.pairs),
+      m.avg_batch_pairs, m.avg_batch_tokens, m.padded_baseline_waste_pct,
+      double(m.rss_bytes) / 1e6);
   for (const auto& r : results) {
-    json line = {{"phase", r.name},          {"clients", a.clients},
-                 {"batch", a.batch},         {"seconds", r.wall_s},
-                 {"requests", r.ok},         {"pairs", r.pairs},
+    json line = {{"phase", r.name},
+                 {"clients", a.clients},
+                 {"batch", a.batch},
+                 {"seconds", r.wall_s},
+                 {"requests", r.ok},
+                 {"pairs", r.pairs},
                  {"pairs_per_s", double(r.pairs) / r.wall_s},
                  {"p50_ms", percentile(r.latencies_ms, 50)},
                  {"p99_ms", percentile(r.latencies_ms, 99)},
-                 {"overloaded", r.overloaded}, {"errors", r.errors}, {"wrong", r.wrong}};
+                 {"overloaded", r.overloaded},
+                 {"errors", r.errors},
+                 {"wrong", r.wrong}};
     std::printf("%s\n", line.dump().c_str());
   }
   std::printf("%s\n", failed ? "FAILED" : "OK");

@@ -173,8 +173,8 @@ void BM_Gemm(benchmark::State& state, const char* path, DType wtype, Activation 
     float_to_half(w.data(), w16.data(), w.size());
   }
   std::vector<float> out(m * n);
-  const WeightRef wr = wtype == DType::F32 ? WeightRef{w.data(), DType::F32}
-                                           : WeightRef{w16.data(), wtype};
+  const WeightRef wr =
+      wtype == DType::F32 ? WeightRef{w.data(), DType::F32} : WeightRef{w16.data(), wtype};
   peak_gflops();  // measured once, before any timed loop
   LoopTimer timer;
   for (auto _ : state) {
@@ -209,7 +209,7 @@ GEMM_BENCH(own, "own", DType::F32);
 GEMM_BENCH(own_f16, "own", DType::F16);
 GEMM_BENCH(own_avx2, "own-avx2", DType::F32);
 GEMM_BENCH(own_avx2_f16, "own-avx2", DType::F16);
-GEMM_BENCH(amx_bf16, "own-amx", DType::BF16);  // skipped where the CPU has no AMX
+GEMM_BENCH(amx_bf16, "own-amx", DType::BF16);            // skipped where the CPU has no AMX
 GEMM_BENCH(own_avx512_bf16, "own-avx512", DType::BF16);  // the F32 emulation of the same
 GEMM_BENCH(blas, "blas", DType::F32);
 GEMM_BENCH(eigen, "eigen", DType::F32);
@@ -240,8 +240,8 @@ void BM_Attention(benchmark::State& state, Isa isa) {
   peak_gflops();
   LoopTimer timer;
   for (auto _ : state) {
-    attention(isa, qkv.data(), off.data(), static_cast<int>(off.size() - 1), kHidden, kHeads,
-              false, out.data(), pool());
+    attention(isa, qkv.data(), off.data(), static_cast<int>(off.size() - 1), kHidden, kHeads, false,
+              out.data(), pool());
     benchmark::DoNotOptimize(out.data());
   }
   set_flops(state, timer, flops);
@@ -291,8 +291,8 @@ void BM_BiasGelu(benchmark::State& state, Isa isa) {
     bias_activation(isa, out.data(), b.data(), rows, cols, Activation::Gelu, pool());
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["Gelem/s"] = benchmark::Counter(1e-9 * rows * cols * state.iterations(),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["Gelem/s"] =
+      benchmark::Counter(1e-9 * rows * cols * state.iterations(), benchmark::Counter::kIsRate);
   state.SetLabel(isa_name(isa));
 }
 BENCHMARK_CAPTURE(BM_BiasGelu, avx512, Isa::Avx512)->Apply(elementwise_shape);

@@ -66,7 +66,8 @@ BENCHMARK(BM_Gemm)
     ->Args({2048, kHidden, kFfn, 0, 0})
     ->Args({2048, kFfn, kHidden, 1, 1})
     ->Args({32, kHidden, kHidden, 2, 0})
-    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // args: sequences, length, cls_only
 void BM_Attention(benchmark::State& state) {
@@ -87,7 +88,12 @@ void BM_Attention(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(4.0 * queries * len * kHidden * 1e-9,
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_Attention)->Args({32, 64, 0})->Args({8, 256, 0})->Args({32, 64, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Attention)
+    ->Args({32, 64, 0})
+    ->Args({8, 256, 0})
+    ->Args({32, 64, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_AddLayerNorm(benchmark::State& state) {
   Backend* be = backend();
@@ -110,7 +116,8 @@ void BM_Embed(benchmark::State& state) {
   if (!be) return state.SkipWithError("no Vulkan device");
   PackedBatch batch = make_batch(static_cast<int>(state.range(0)), 64);
   be->begin_batch(batch);
-  Tensor word = filled(*be, 2048, kHidden), pos = filled(*be, 512, kHidden), type = filled(*be, 2, kHidden);
+  Tensor word = filled(*be, 2048, kHidden), pos = filled(*be, 512, kHidden),
+         type = filled(*be, 2, kHidden);
   Tensor g = filled(*be, 1, kHidden), b = filled(*be, 1, kHidden);
   Tensor out = be->scratch(batch.total_tokens(), kHidden, DType::F32);
   for (auto _ : state) {

@@ -68,8 +68,7 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
     if (status.ok()) {
       response->set_num_pairs(static_cast<int32_t>(n));
       response->set_status_code(n > 0 ? 200 : 204);  // the replaced system's convention
-      response->set_latency_ms(
-          std::chrono::duration<float, std::milli>(Clock::now() - t0).count());
+      response->set_latency_ms(std::chrono::duration<float, std::milli>(Clock::now() - t0).count());
     } else {
       response->Clear();
     }

@@ -3,10 +3,10 @@
 
 #include <sys/socket.h>
 
+#include <httplib.h>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <httplib.h>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -75,8 +75,7 @@ struct HttpServer::Impl {
       res.status = 500;
       res.set_content(error_body(ErrorKind::kInternal, e.what()), kJson);
     }
-    scorer.metrics().record_request(endpoint, std::to_string(res.status), pairs,
-                                    seconds_since(t0));
+    scorer.metrics().record_request(endpoint, std::to_string(res.status), pairs, seconds_since(t0));
   }
 
   void add_routes() {
@@ -123,8 +122,8 @@ struct HttpServer::Impl {
     });
     http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
       respond("/info", res, [&](size_t&, RequestTiming&) {
-        return info_response(scorer.service().info(), scorer.service().options(),
-                             scorer.options(), model_id, version);
+        return info_response(scorer.service().info(), scorer.service().options(), scorer.options(),
+                             model_id, version);
       });
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -143,8 +142,8 @@ struct HttpServer::Impl {
     // Anything else: a JSON 404 (unknown paths share one label to bound the metric's size).
     const auto not_found = [this](const httplib::Request& req, httplib::Response& res) {
       respond("other", res, [&](size_t&, RequestTiming&) -> std::string {
-        throw ApiError(ErrorKind::kNotFound, "no route for " + req.method + " " + req.path +
-                                                 "; see GET /info");
+        throw ApiError(ErrorKind::kNotFound,
+                       "no route for " + req.method + " " + req.path + "; see GET /info");
       });
     };
     http.Get(".*", not_found);
@@ -157,12 +156,12 @@ struct HttpServer::Impl {
                              : res.status == 404 ? ErrorKind::kNotFound
                              : res.status >= 500 ? ErrorKind::kInternal
                                                  : ErrorKind::kMalformed;
-      std::string message = res.status == 413
-                                ? "request body larger than the payload limit of " +
-                                      std::to_string(scorer.options().payload_limit_bytes) +
-                                      " bytes (--payload-limit)"
-                                : "HTTP " + std::to_string(res.status) + " for " + req.method +
-                                      " " + req.path;
+      std::string message =
+          res.status == 413
+              ? "request body larger than the payload limit of " +
+                    std::to_string(scorer.options().payload_limit_bytes) +
+                    " bytes (--payload-limit)"
+              : "HTTP " + std::to_string(res.status) + " for " + req.method + " " + req.path;
       res.set_content(error_body(kind, message), kJson);
       scorer.metrics().record_request(is_api_path(req.path) ? req.path : "other",
                                       std::to_string(res.status), 0, 0.0);

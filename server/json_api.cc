@@ -32,7 +32,8 @@ json parse_body(std::string_view body) {
     return json::parse(body.begin(), body.end());
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 9e999
     const std::string what = strip_exception_id(e.what());
-    if (what.find("UTF-8") != std::string::npos) invalid("request body is not valid UTF-8: " + what);
+    if (what.find("UTF-8") != std::string::npos)
+      invalid("request body is not valid UTF-8: " + what);
     throw ApiError(ErrorKind::kMalformed, "malformed JSON: " + what);
   }
 }
@@ -98,7 +99,9 @@ std::vector<size_t> ranking(std::span<const float> scores) {
 
 // Invalid UTF-8 never reaches a response (requests are validated), but never throw while
 // answering either.
-std::string dump(const ordered_json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const ordered_json& v) {
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 Pair pair_from_item(const json& item, size_t i) {
   if (item.is_array()) {
@@ -195,7 +198,7 @@ std::string tei_rerank_response(const TeiRerankRequest& request, std::span<const
   ordered_json out = ordered_json::array();
   for (size_t i : ranking(logits)) {
     ordered_json item = {{"index", i},
-                 {"score", tidy(request.raw_scores ? logits[i] : sigmoid(logits[i]))}};
+                         {"score", tidy(request.raw_scores ? logits[i] : sigmoid(logits[i]))}};
     if (request.return_text) item["text"] = request.texts[i];
     out.push_back(std::move(item));
   }

@@ -31,10 +31,14 @@ std::string bound(double v) {
 std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -197,8 +201,7 @@ std::string render_prometheus(const ExpositionInput& in) {
     const ReplicaMetrics& r = core.replicas[i];
     return Labels{{"replica", std::to_string(i)}, {"backend", r.backend}, {"device", r.device}};
   };
-  const auto per_replica = [&](const char* name, const char* type, const char* help,
-                               auto value) {
+  const auto per_replica = [&](const char* name, const char* type, const char* help, auto value) {
     w.header(name, type, help);
     for (size_t i = 0; i < core.replicas.size(); ++i) {
       w.sample(name, replica_labels(i), value(core.replicas[i]));

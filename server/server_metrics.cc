@@ -49,8 +49,8 @@ ServerMetrics::ServerMetrics()
       tokenize_(latency_bounds()),
       inference_(latency_bounds()) {}
 
-void ServerMetrics::record_request(std::string_view endpoint, std::string_view status,
-                                   size_t pairs, double seconds) {
+void ServerMetrics::record_request(std::string_view endpoint, std::string_view status, size_t pairs,
+                                   double seconds) {
   std::lock_guard lock(mutex_);
   Counts& c = by_endpoint_status_[{std::string(endpoint), std::string(status)}];
   ++c.requests;

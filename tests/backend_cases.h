@@ -57,6 +57,6 @@ inline std::unique_ptr<Backend> try_make_backend(const BackendCase& c, int threa
 }  // namespace crossenc::test
 
 // Skips the current test when the backend could not be created.
-#define CROSSENC_BACKEND_OR_SKIP(var, param)                                  \
-  auto var = ::crossenc::test::try_make_backend(param);                       \
+#define CROSSENC_BACKEND_OR_SKIP(var, param)            \
+  auto var = ::crossenc::test::try_make_backend(param); \
   if (!var) GTEST_SKIP() << "no Vulkan device (set CROSSENC_REQUIRE_VULKAN=1 to fail)"

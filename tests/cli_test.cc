@@ -46,7 +46,8 @@ Result run(const std::string& args, const std::string& stdin_text = "") {
 const std::string& model() {
   static const std::string path = [] {
     const auto p = work_dir() / "tiny.cenc";
-    const auto r = run("convert " + crossenc::test::data_path("tiny-random").string() + " " + p.string());
+    const auto r =
+        run("convert " + crossenc::test::data_path("tiny-random").string() + " " + p.string());
     EXPECT_EQ(r.code, 0) << r.err;
     return p.string();
   }();
@@ -80,16 +81,22 @@ TEST(Cli, ConvertAndInfo) {
   EXPECT_NE(r.out.find("layer.1.ffn.out.weight"), std::string::npos);
   EXPECT_NE(r.out.find("tensors (33)"), std::string::npos);
   const auto f16 = (work_dir() / "tiny16.cenc").string();
-  ASSERT_EQ(run("convert " + crossenc::test::data_path("tiny-random").string() + " " + f16 + " --dtype f16").code, 0);
+  ASSERT_EQ(run("convert " + crossenc::test::data_path("tiny-random").string() + " " + f16 +
+                " --dtype f16")
+                .code,
+            0);
   EXPECT_NE(run("info " + f16).out.find("weights f16"), std::string::npos);
   EXPECT_EQ(run("info --devices").code, 0);
 }
 
 TEST(Cli, ScoreKeepsFieldsAndOrder) {
   const std::string input =
-      R"({"id": 1, "query": "what is a flea", "passage": "A flea is an insect."})" "\n"
-      R"({"id": 2, "query": "berlin", "passage": "Berlin is a city.", "extra": [1, 2]})" "\n"
-      R"({"id": 3, "input_ids": [101, 2054, 102, 4068, 102], "token_type_ids": [0, 0, 0, 1, 1]})" "\n";
+      R"({"id": 1, "query": "what is a flea", "passage": "A flea is an insect."})"
+      "\n"
+      R"({"id": 2, "query": "berlin", "passage": "Berlin is a city.", "extra": [1, 2]})"
+      "\n"
+      R"({"id": 3, "input_ids": [101, 2054, 102, 4068, 102], "token_type_ids": [0, 0, 0, 1, 1]})"
+      "\n";
   const auto r = run("score -m " + model() + " -i -", input);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto lines = json_lines(r.out);
@@ -100,14 +107,17 @@ TEST(Cli, ScoreKeepsFieldsAndOrder) {
   }
   EXPECT_EQ(lines[1]["extra"], nlohmann::json({1, 2}));
   // The same pair as text and as ids scores the same.
-  const auto as_text = run("score -m " + model() + " -i -", R"({"query": "what", "passage": "berlin"})");
+  const auto as_text =
+      run("score -m " + model() + " -i -", R"({"query": "what", "passage": "berlin"})");
   // (Within float rounding: a different batch may take a different GEMM blocking.)
-  EXPECT_NEAR(json_lines(as_text.out)[0]["score"].get<double>(), lines[2]["score"].get<double>(), 1e-5);
+  EXPECT_NEAR(json_lines(as_text.out)[0]["score"].get<double>(), lines[2]["score"].get<double>(),
+              1e-5);
 }
 
 TEST(Cli, TokenizeAddsIds) {
-  const auto r = run("tokenize -m " + model() + " -i - --max-length 6",
-                     R"({"query": "How many people live in Berlin?", "passage": "Berlin", "k": "v"})");
+  const auto r =
+      run("tokenize -m " + model() + " -i - --max-length 6",
+          R"({"query": "How many people live in Berlin?", "passage": "Berlin", "k": "v"})");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = json_lines(r.out).at(0);
   EXPECT_EQ(j["k"], "v");
@@ -130,7 +140,8 @@ TEST(Cli, BadLinesAreNamedAndNothingIsWritten) {
   EXPECT_NE(r.err.find("-:5: field \"query\" must be a string"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out)) << "partial output written";
 
-  const auto skip = run("score -m " + model() + " -i - -o " + out.string() + " --skip-invalid", input);
+  const auto skip =
+      run("score -m " + model() + " -i - -o " + out.string() + " --skip-invalid", input);
   EXPECT_EQ(skip.code, 3);
   const auto lines = json_lines(slurp(out));
   ASSERT_EQ(lines.size(), 5u);

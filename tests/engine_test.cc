@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 const std::string& tiny_model() {
   static const std::string path = [] {
-    const auto p = fs::temp_directory_path() / ("crossenc_engine_" + std::to_string(::getpid()) + ".cenc");
+    const auto p =
+        fs::temp_directory_path() / ("crossenc_engine_" + std::to_string(::getpid()) + ".cenc");
     write_model_file(p.string(), convert_hf_folder(test::data_path("tiny-random").string()));
     return p.string();
   }();
@@ -55,8 +56,10 @@ TEST(Engine, RankSortsByScoreAndHonoursTopK) {
                                              "eta theta iota kappa", "lambda"};
   const auto all = e.rank("query words", passages);
   ASSERT_EQ(all.size(), passages.size());
-  const auto scores = e.score({{"query words", passages[0]}, {"query words", passages[1]},
-                               {"query words", passages[2]}, {"query words", passages[3]},
+  const auto scores = e.score({{"query words", passages[0]},
+                               {"query words", passages[1]},
+                               {"query words", passages[2]},
+                               {"query words", passages[3]},
                                {"query words", passages[4]}});
   for (size_t i = 0; i + 1 < all.size(); ++i) EXPECT_GE(all[i].score, all[i + 1].score);
   for (const auto& r : all) EXPECT_EQ(r.score, scores[r.index]);
@@ -97,7 +100,9 @@ TEST(Engine, InvalidUtf8IsRejectedWithItsPosition) {
 TEST(Engine, MaxLengthOptionTruncatesAndIsValidated) {
   Engine e = open_tiny({.max_length = 24});
   EXPECT_EQ(e.tokenize("one two three four five six seven eight nine ten eleven twelve",
-                       "a b c d e f g h i j k l m n o p q r s t u v").input_ids.size(), 24u);
+                       "a b c d e f g h i j k l m n o p q r s t u v")
+                .input_ids.size(),
+            24u);
   EXPECT_THROW(open_tiny({.max_length = 2}), Error);
   EXPECT_THROW(open_tiny({.max_length = 513}), Error);
 }
@@ -136,8 +141,10 @@ TEST(Engine, BadOptionsAndModelsGiveClearErrors) {
 
 TEST(Engine, ScoreIsThreadSafe) {
   Engine e = open_tiny({.batch_size = 4});
-  const std::vector<Pair> pairs = {{"q1", "first passage"}, {"q2", "second one here"},
-                                   {"q3", "x"}, {"q4", "a longer passage with more words in it"},
+  const std::vector<Pair> pairs = {{"q1", "first passage"},
+                                   {"q2", "second one here"},
+                                   {"q3", "x"},
+                                   {"q4", "a longer passage with more words in it"},
                                    {"q5", "five"}};
   const auto want = e.score(pairs);
   std::vector<std::thread> threads;

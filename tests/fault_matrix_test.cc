@@ -127,9 +127,9 @@ const std::string& tiny_model() {
 
 struct RunOptions {
   std::string stdin_text;
-  std::vector<std::string> env;          // NAME=value, added to (or replacing in) ours
+  std::vector<std::string> env;            // NAME=value, added to (or replacing in) ours
   rlim_t file_size_limit = RLIM_INFINITY;  // RLIMIT_FSIZE: a full disk without a full disk
-  bool as_nobody = false;                // drop root, so that directory permissions apply
+  bool as_nobody = false;                  // drop root, so that directory permissions apply
   int timeout_s = 300;
 };
 
@@ -335,8 +335,8 @@ TEST(FaultMatrix, WrongFormatVersion) {
       const auto r = std::string(cmd) == "info"
                          ? run_cli({"info", p.string()})
                          : run_cli({"score", "-m", p.string(), "-i", "-"}, {.stdin_text = "{}"});
-      expect_clean_failure(r, "format version " + std::to_string(version) +
-                                  "; this build reads version 1");
+      expect_clean_failure(
+          r, "format version " + std::to_string(version) + "; this build reads version 1");
     }
   }
 }
@@ -353,8 +353,11 @@ TEST(FaultMatrix, ZeroSizedNegativeAndHugeTensorShapes) {
        [&](json& m) { tensor_entry(m, cls_b)["shape"] = {0}; }, "invalid shape [0]"},
       {"extra tensor with a 0 dimension",
        [](json& m) {
-         m["tensors"].push_back({{"name", "extra.empty"}, {"dtype", "f32"}, {"shape", {0, 32}},
-                                 {"offset", 0}, {"nbytes", 0}});
+         m["tensors"].push_back({{"name", "extra.empty"},
+                                 {"dtype", "f32"},
+                                 {"shape", {0, 32}},
+                                 {"offset", 0},
+                                 {"nbytes", 0}});
        },
        "invalid shape [0, 32]"},
       {"negative dimension", [&](json& m) { tensor_entry(m, cls_b)["shape"] = {-1}; },
@@ -435,7 +438,10 @@ TEST(FaultMatrix, NonFiniteWeightsAreReportedAtConvertTime) {
       {"classifier.weight", -inf, "F32", {"--dtype", "f16"}, "non-finite"},
       {"bert.pooler.dense.weight", std::nanf(""), "BF16", {}, "non-finite"},
       // Finite in the checkpoint, but beyond what f16 can hold: would become Inf silently.
-      {"bert.encoder.layer.0.intermediate.dense.weight", 1e5f, "F32", {"--dtype", "f16"},
+      {"bert.encoder.layer.0.intermediate.dense.weight",
+       1e5f,
+       "F32",
+       {"--dtype", "f16"},
        "outside the f16 range"},
   };
   for (const Case& c : cases) {
@@ -647,9 +653,9 @@ TEST(FaultMatrix, MissingOrUnusableModelForEveryCommand) {
 TEST(FaultMatrix, ConvertToAFullDiskLeavesNothingBehind) {
   // RLIMIT_FSIZE makes every write past 64 KB fail with EFBIG, as a full disk would.
   const fs::path out_dir = fresh_dir("full");
-  const auto r = run_cli({"convert", test::data_path("tiny-random").string(),
-                          (out_dir / "m.cenc").string()},
-                         {.file_size_limit = 64 * 1024});
+  const auto r =
+      run_cli({"convert", test::data_path("tiny-random").string(), (out_dir / "m.cenc").string()},
+              {.file_size_limit = 64 * 1024});
   expect_clean_failure(r, "cannot write");
   EXPECT_TRUE(fs::is_empty(out_dir)) << "a failed convert left a file behind";
 
@@ -657,26 +663,26 @@ TEST(FaultMatrix, ConvertToAFullDiskLeavesNothingBehind) {
   const std::string input =
       repeat_to("{\"query\": \"q\", \"passage\": \"some passage text to make it long\"}\n",
                 200 * 1024);  // ~3000 lines: the output (fields + score) is well past 64 KB
-  const auto s = run_cli({"score", "-m", tiny_model(), "-i", "-", "-o",
-                          (out_dir / "scores.jsonl").string()},
-                         {.stdin_text = input, .file_size_limit = 64 * 1024});
+  const auto s =
+      run_cli({"score", "-m", tiny_model(), "-i", "-", "-o", (out_dir / "scores.jsonl").string()},
+              {.stdin_text = input, .file_size_limit = 64 * 1024});
   expect_clean_failure(s, "cannot write");
   EXPECT_TRUE(fs::is_empty(out_dir)) << "a failed score left a file behind";
 }
 
 TEST(FaultMatrix, ConvertToAReadOnlyFolder) {
   const fs::path out_dir = fresh_dir("readonly");
-  fs::permissions(out_dir, fs::perms::owner_read | fs::perms::owner_exec |
-                               fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(out_dir, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                               fs::perms::group_exec | fs::perms::others_read |
+                               fs::perms::others_exec);
   // Root ignores directory permissions: then run the CLI as "nobody".
   const bool root = ::geteuid() == 0;
   if (root && run_cli({"--help"}, {.as_nobody = true}).code != 0) {
     GTEST_SKIP() << "cannot run the CLI as nobody here";
   }
-  const auto r = run_cli({"convert", test::data_path("tiny-random").string(),
-                          (out_dir / "m.cenc").string()},
-                         {.as_nobody = root});
+  const auto r =
+      run_cli({"convert", test::data_path("tiny-random").string(), (out_dir / "m.cenc").string()},
+              {.as_nobody = root});
   expect_clean_failure(r, "cannot write");
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::is_empty(out_dir));
@@ -767,9 +773,20 @@ class ServeProcess {
   ServeProcess() {
     out_ = work_dir() / "serve.out";
     err_ = work_dir() / "serve.err";
-    std::vector<std::string> args = {CROSSENC_CLI_PATH, "serve", "-m", tiny_model(),
-                                     "--grpc-port", "-1", "--http-port", "0", "--threads", "2",
-                                     "--max-client-batch-size", "10000", "--http-threads", "4"};
+    std::vector<std::string> args = {CROSSENC_CLI_PATH,
+                                     "serve",
+                                     "-m",
+                                     tiny_model(),
+                                     "--grpc-port",
+                                     "-1",
+                                     "--http-port",
+                                     "0",
+                                     "--threads",
+                                     "2",
+                                     "--max-client-batch-size",
+                                     "10000",
+                                     "--http-threads",
+                                     "4"};
     std::vector<char*> argv;
     for (auto& s : args) argv.push_back(s.data());
     argv.push_back(nullptr);

@@ -34,7 +34,8 @@ std::vector<GoldenPair> read_golden(const fs::path& path, size_t limit = 0) {
   for (std::string line; std::getline(in, line) && (limit == 0 || out.size() < limit);) {
     const auto j = nlohmann::json::parse(line);
     GoldenPair p;
-    p.key = j.contains("qid") ? std::to_string(j["qid"].get<int64_t>()) : j["id"].get<std::string>();
+    p.key =
+        j.contains("qid") ? std::to_string(j["qid"].get<int64_t>()) : j["id"].get<std::string>();
     p.enc.input_ids = j["input_ids"].get<std::vector<int32_t>>();
     p.enc.token_type_ids = j["token_type_ids"].get<std::vector<int32_t>>();
     p.logit = j["logit"].get<double>();
@@ -48,9 +49,9 @@ std::string model_file(const fs::path& hf_dir, DType dtype) {
   static std::map<std::string, std::string> cache;
   const std::string key = hf_dir.string() + std::string(dtype_name(dtype));
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  const fs::path out = fs::temp_directory_path() /
-                       ("crossenc_golden_" + std::to_string(::getpid()) + "_" +
-                        std::to_string(cache.size()) + ".cenc");
+  const fs::path out =
+      fs::temp_directory_path() / ("crossenc_golden_" + std::to_string(::getpid()) + "_" +
+                                   std::to_string(cache.size()) + ".cenc");
   write_model_file(out.string(), convert_hf_folder(hf_dir.string(), {.dtype = dtype}));
   return cache[key] = out.string();
 }
@@ -97,9 +98,11 @@ class GoldenScores : public testing::TestWithParam<GoldenCase> {
       // BF16 is rounded at load from the F32 file (files hold F32 or F16).
       const DType dtype = GetParam().dtype;
       return std::make_unique<Engine>(Engine::open(
-          model_file(hf_dir, dtype == DType::BF16 ? DType::F32 : dtype),
-          {.backend = c.backend, .threads = 2, .batch_size = batch_size, .dtype = dtype,
-           .gemm = c.gemm}));
+          model_file(hf_dir, dtype == DType::BF16 ? DType::F32 : dtype), {.backend = c.backend,
+                                                                          .threads = 2,
+                                                                          .batch_size = batch_size,
+                                                                          .dtype = dtype,
+                                                                          .gemm = c.gemm}));
     } catch (const Error& e) {
       if (c.backend != "vulkan") throw;
       if (test::vulkan_required()) ADD_FAILURE() << "Vulkan required but unavailable: " << e.what();

@@ -27,8 +27,8 @@ namespace fs = std::filesystem;
 class TempDir {
  public:
   TempDir() {
-    path_ = fs::temp_directory_path() / ("crossenc_test_" + std::to_string(::getpid()) + "_" +
-                                         std::to_string(counter_++));
+    path_ = fs::temp_directory_path() /
+            ("crossenc_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -110,10 +110,10 @@ TEST(ModelFile, TruncationAtEverySectionBoundaryIsNamed) {
   const auto image = tiny_image();
   const auto whole = ModelFile::from_bytes(image);
   const FileHeader h = whole->header();
-  for (uint64_t cut : {uint64_t{0}, uint64_t{64}, uint64_t{127}, h.metadata.offset,
-                       h.metadata.offset + h.metadata.size / 2, h.vocab.offset,
-                       h.vocab.offset + 100, h.data.offset, h.data.offset + h.data.size / 2,
-                       h.file_size - 1}) {
+  for (uint64_t cut :
+       {uint64_t{0}, uint64_t{64}, uint64_t{127}, h.metadata.offset,
+        h.metadata.offset + h.metadata.size / 2, h.vocab.offset, h.vocab.offset + 100,
+        h.data.offset, h.data.offset + h.data.size / 2, h.file_size - 1}) {
     std::vector<uint8_t> bytes(image.begin(), image.begin() + cut);
     expect_error([&] { ModelFile::from_bytes(bytes); }, "truncated");
   }
@@ -165,8 +165,9 @@ TEST(ModelFile, WriteIsAtomicAndFailsCleanly) {
     expect_error([&] { write_model_file((ro / "m.cenc").string(), tiny_image()); }, "cannot write");
     EXPECT_TRUE(fs::is_empty(ro)) << "a failed write left a file behind";
   }
-  expect_error([&] { write_model_file((dir.path() / "no/such/dir/m.cenc").string(), tiny_image()); },
-               "cannot write");
+  expect_error(
+      [&] { write_model_file((dir.path() / "no/such/dir/m.cenc").string(), tiny_image()); },
+      "cannot write");
   // A full disk, simulated with a file-size limit in a child process: the write must fail with
   // an Error and leave no file, temporary or final, behind.
   const auto target = dir.path() / "full" / "m.cenc";
@@ -186,7 +187,8 @@ TEST(ModelFile, WriteIsAtomicAndFailsCleanly) {
   }
   int status = 0;
   ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "write past the limit did not throw";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "write past the limit did not throw";
   EXPECT_TRUE(fs::is_empty(target.parent_path())) << "a failed write left a file behind";
 }
 
@@ -253,7 +255,8 @@ TEST(Converter, IgnoresPositionIdsAndUnknownBuffers) {
   edit_safetensors(hf / "model.safetensors", [](nlohmann::json& h, std::vector<uint8_t>& d) {
     const size_t off = d.size();
     d.resize(off + 8 * 4);
-    h["bert.embeddings.position_ids"] = {{"dtype", "I64"}, {"shape", {1, 4}}, {"data_offsets", {off, off + 32}}};
+    h["bert.embeddings.position_ids"] = {
+        {"dtype", "I64"}, {"shape", {1, 4}}, {"data_offsets", {off, off + 32}}};
   });
   EXPECT_NO_THROW(convert_hf_folder(hf.string()));
 }

@@ -108,8 +108,8 @@ TEST_P(OpsTest, GemmMatchesReference) {
           Framed out = framed(s.m, s.n);
           backend_->gemm(ta, tw, with_bias ? &tb : nullptr, act, out.inner);
           const auto want = ref::gemm(a, w, with_bias ? &bias : nullptr, act, s.m, s.n, s.k);
-          const std::string what = "gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) +
-                                   "x" + std::to_string(s.k) + " act " +
+          const std::string what = "gemm " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
+                                   std::to_string(s.k) + " act " +
                                    std::to_string(static_cast<int>(act)) + " w " +
                                    std::string(dtype_name(wt)) + (with_bias ? " bias" : "");
           // F16 activations (where a backend keeps them) are rounded: allow for it.
@@ -157,9 +157,8 @@ TEST_P(OpsTest, AttentionMatchesReference) {
       const int64_t rows = cls_only ? batch.num_seqs() : t;
       Framed out = framed(rows, c.hidden);
       backend_->attention(tq, c.heads, cls_only, out.inner);
-      expect_close(read(out), ref::attention(qkv, batch.offsets, c.hidden, c.heads, cls_only),
-                   1e-4, "attention hidden " + std::to_string(c.hidden) +
-                             (cls_only ? " cls_only" : ""));
+      expect_close(read(out), ref::attention(qkv, batch.offsets, c.hidden, c.heads, cls_only), 1e-4,
+                   "attention hidden " + std::to_string(c.hidden) + (cls_only ? " cls_only" : ""));
     }
   }
 }
@@ -169,8 +168,10 @@ TEST_P(OpsTest, EmbedMatchesReference) {
   for (int hidden : {64, 384}) {
     PackedBatch batch = batch_of({1, 5, 260}, vocab, types, 11);
     backend_->begin_batch(batch);
-    auto word = ref::random_vector(vocab * hidden, 12), pos = ref::random_vector(positions * hidden, 13);
-    auto type = ref::random_vector(types * hidden, 14), g = ref::random_vector(hidden, 15, 0.5f, 1.5f);
+    auto word = ref::random_vector(vocab * hidden, 12),
+         pos = ref::random_vector(positions * hidden, 13);
+    auto type = ref::random_vector(types * hidden, 14),
+         g = ref::random_vector(hidden, 15, 0.5f, 1.5f);
     auto b = ref::random_vector(hidden, 16);
     Tensor tw = make(vocab, hidden, word), tp = make(positions, hidden, pos),
            tt = make(types, hidden, type), tg = make(1, hidden, g), tb = make(1, hidden, b);
@@ -191,7 +192,8 @@ TEST_P(OpsTest, GatherClsTakesFirstRowOfEachSequence) {
   backend_->gather_cls(tx, out.inner);
   std::vector<float> want;
   for (int s = 0; s < batch.num_seqs(); ++s) {
-    want.insert(want.end(), x.begin() + batch.offsets[s] * cols, x.begin() + (batch.offsets[s] + 1) * cols);
+    want.insert(want.end(), x.begin() + batch.offsets[s] * cols,
+                x.begin() + (batch.offsets[s] + 1) * cols);
   }
   expect_close(read(out), want, 0.0, "gather_cls");
 }

@@ -56,7 +56,8 @@ void layernorm_rows(Mat& x, int64_t rows, int64_t cols, const Mat& g, const Mat&
     for (int64_t j = 0; j < cols; ++j) var += (x[i * cols + j] - mean) * (x[i * cols + j] - mean);
     var /= cols;
     const double inv = 1.0 / std::sqrt(var + eps);
-    for (int64_t j = 0; j < cols; ++j) x[i * cols + j] = (x[i * cols + j] - mean) * inv * g[j] + b[j];
+    for (int64_t j = 0; j < cols; ++j)
+      x[i * cols + j] = (x[i * cols + j] - mean) * inv * g[j] + b[j];
   }
 }
 
@@ -82,7 +83,8 @@ void attend(const T* qkv, int64_t len, int64_t q_rows, int hidden, int heads, T*
       for (int64_t j = 0; j < len; ++j) sum += s[j] = std::exp(s[j] - mx);
       for (int e = 0; e < d; ++e) {
         double acc = 0;
-        for (int64_t j = 0; j < len; ++j) acc += s[j] * qkv[j * 3 * hidden + 2 * hidden + h * d + e];
+        for (int64_t j = 0; j < len; ++j)
+          acc += s[j] * qkv[j * 3 * hidden + 2 * hidden + h * d + e];
         out[i * hidden + h * d + e] = static_cast<T>(acc / sum);
       }
     }
@@ -127,10 +129,11 @@ std::vector<float> attention(const std::vector<float>& qkv, const std::vector<in
 
 std::vector<float> embed(const PackedBatch& batch, const std::vector<float>& word,
                          const std::vector<float>& position, const std::vector<float>& token_type,
-                         const std::vector<float>& gamma, const std::vector<float>& beta,
-                         float eps, int hidden) {
+                         const std::vector<float>& gamma, const std::vector<float>& beta, float eps,
+                         int hidden) {
   const int64_t t = batch.total_tokens();
-  Mat v(static_cast<size_t>(t * hidden)), g(gamma.begin(), gamma.end()), b(beta.begin(), beta.end());
+  Mat v(static_cast<size_t>(t * hidden)), g(gamma.begin(), gamma.end()),
+      b(beta.begin(), beta.end());
   for (int64_t i = 0; i < t; ++i) {
     for (int j = 0; j < hidden; ++j) {
       v[i * hidden + j] = static_cast<double>(word[int64_t{batch.input_ids[i]} * hidden + j]) +
@@ -175,8 +178,8 @@ std::vector<double> forward(const ModelFile& m, const PackedBatch& batch) {
       x = std::move(o);
     }
     const Mat cls(x.begin(), x.begin() + h);
-    const Mat pooled = linear(cls, 1, h, tensor(m, tn::kPoolerW), tensor(m, tn::kPoolerB), h,
-                              Activation::Tanh);
+    const Mat pooled =
+        linear(cls, 1, h, tensor(m, tn::kPoolerW), tensor(m, tn::kPoolerB), h, Activation::Tanh);
     const Mat out = linear(pooled, 1, h, tensor(m, tn::kClassifierW), tensor(m, tn::kClassifierB),
                            c.num_labels);
     logits.insert(logits.end(), out.begin(), out.end());

@@ -20,8 +20,8 @@ std::vector<float> attention(const std::vector<float>& qkv, const std::vector<in
                              int hidden, int heads, bool cls_only);
 std::vector<float> embed(const PackedBatch& batch, const std::vector<float>& word,
                          const std::vector<float>& position, const std::vector<float>& token_type,
-                         const std::vector<float>& gamma, const std::vector<float>& beta,
-                         float eps, int hidden);
+                         const std::vector<float>& gamma, const std::vector<float>& beta, float eps,
+                         int hidden);
 
 // The whole BertForSequenceClassification forward pass in float64, one sequence at a time.
 std::vector<double> forward(const ModelFile& model, const PackedBatch& batch);

@@ -29,9 +29,14 @@ RunResult synthetic_run(int index, int batch, int conc, double base_ms) {
   r.config.label = "label " + std::to_string(index);
   r.config.load.batch = batch;
   r.config.load.concurrency = conc;
-  r.target = {.kind = "in-process", .address = "in-process", .model = "model.cenc",
-              .backend = "cpu", .device = "Test CPU (2 threads)", .dtype = "f32",
-              .max_length = 512, .service = ServiceOptions{}};
+  r.target = {.kind = "in-process",
+              .address = "in-process",
+              .model = "model.cenc",
+              .backend = "cpu",
+              .device = "Test CPU (2 threads)",
+              .dtype = "f32",
+              .max_length = 512,
+              .service = ServiceOptions{}};
   r.setup_s = 0.25;
   double t = 0;
   for (int i = 0; i < 10; ++i) {  // latencies base, base+10, ..., base+90 ms
@@ -71,13 +76,23 @@ RunResult synthetic_run(int index, int batch, int conc, double base_ms) {
     r.samples.push_back(s);
   }
   r.has_service = true;
-  r.service = {.requests = 10, .pairs = 10u * static_cast<size_t>(batch), .tokens = 9000,
-               .batches = 10, .avg_batch_pairs = static_cast<double>(batch),
-               .avg_batch_tokens = 900, .padded_baseline_waste_pct = 40.0,
+  r.service = {.requests = 10,
+               .pairs = 10u * static_cast<size_t>(batch),
+               .tokens = 9000,
+               .batches = 10,
+               .avg_batch_pairs = static_cast<double>(batch),
+               .avg_batch_tokens = 900,
+               .padded_baseline_waste_pct = 40.0,
                .peak_rss_bytes = 210u << 20};
-  r.workers.push_back({.id = "r0", .backend = "cpu", .device = "Test CPU", .batches = 10,
-                       .pairs = 10u * static_cast<size_t>(batch), .tokens = 9000,
-                       .busy_ms = 1000, .avg_batch_ms = 100, .p95_batch_ms = 150});
+  r.workers.push_back({.id = "r0",
+                       .backend = "cpu",
+                       .device = "Test CPU",
+                       .batches = 10,
+                       .pairs = 10u * static_cast<size_t>(batch),
+                       .tokens = 9000,
+                       .busy_ms = 1000,
+                       .avg_batch_ms = 100,
+                       .p95_batch_ms = 150});
   return r;
 }
 
@@ -87,8 +102,8 @@ ExperimentResult synthetic_experiment() {
   e.experiment.description = "Synthetic data for the report test";
   e.experiment.source_path = "bench/experiments/99_synthetic.yaml";
   e.timestamp = "2025-12-26 02:20:17";
-  e.host = {.cpu = "Test CPU", .cores = 2, .kernel = "Linux test", .load_before = 0.1,
-            .load_after = 0.2};
+  e.host = {
+      .cpu = "Test CPU", .cores = 2, .kernel = "Linux test", .load_before = 0.1, .load_after = 0.2};
   e.dataset_queries = 97;
   e.dataset_pairs = 9700;
   e.total_s = 12.5;
@@ -125,8 +140,8 @@ bool contains(const std::string& haystack, const std::string& needle) {
     if (tag[0] == '/') {
       const std::string name = tag.substr(1);
       if (stack.empty() || stack.back() != name) {
-        return ::testing::AssertionFailure() << "</" << name << "> closes "
-                                             << (stack.empty() ? "nothing" : stack.back());
+        return ::testing::AssertionFailure()
+               << "</" << name << "> closes " << (stack.empty() ? "nothing" : stack.back());
       }
       stack.pop_back();
       continue;
@@ -141,35 +156,64 @@ bool contains(const std::string& haystack, const std::string& needle) {
 TEST(Report, MarkdownHasEverySeedSectionAndHeader) {
   const ReportFiles f = render_report(synthetic_experiment());
   const std::string& md = f.markdown;
-  for (const char* s : {
-           "# 99_synthetic\n", "_Synthetic data for the report test_", "**Timestamp:** 2025-12-26 02:20:17",
-           "**Model:** `model.cenc`", "**Backend:** `cpu (gemm auto)` | **Device:** `Test CPU (2 threads)`",
-           "**Dynamic Batching:** enabled (max_batch=32, timeout=2ms)", "## Results Summary",
-           "| Batch | Conc | Pairs | Time(s) | Lat Avg | Lat P95 | Lat P99 | TP Avg | TP P95 |",
-           "## Detailed Metrics", "### Config 1: batch=32, concurrency=1", "### Config 2: batch=64, concurrency=4",
-           "### Config 3: batch=32, concurrency=1 — vulkan", "**Skipped:** the Vulkan backend is not built",
-           "#### Latency (ms)", "#### Throughput (pairs/s)", "#### Latency vs Throughput Analysis",
-           "| Latency Range | Avg Throughput | Min Throughput | Max Throughput | Count |",
-           "**Correlation:** ", "(negative correlation expected: lower latency = higher throughput)",
-           "## Overall Summary", "| Metric | Value | Config |", "| Best Throughput |", "| Best Latency |",
-           "| Avg Throughput |", "| Avg Latency |", "## Dashboard Metrics Summary",
-           "| Metric | Avg | Min | Max | P50 | P95 |", "| Memory (MB) |", "| CPU Usage (%) |",
-           "| Tokenization (ms) |", "| Inference (ms) |", "| Queue Wait (ms) |", "| Padding Waste (%) |",
-           "### Stage Breakdown\n", "| Stage | Percentage |", "| Tokenization |", "| Queue Wait |",
-           "| Model Inference |", "| Other/gRPC |", "### Per-Worker Statistics",
-           "| Worker ID | Avg Latency (ms) | P95 Latency (ms) | Throughput (q/s) | Queries |",
-           "## Dashboard Time-Series Data",
-           "| Index | Mem (MB) | CPU (%) | Latency (ms) | Throughput | Tokenize (ms) | Inference (ms) | Queue (ms) | Padding (%) |",
-           "![Latency CDF per config](latency_cdf.svg)", "(throughput_over_time.svg)", "(stage_breakdown.svg)"}) {
+  for (const char* s :
+       {"# 99_synthetic\n",
+        "_Synthetic data for the report test_",
+        "**Timestamp:** 2025-12-26 02:20:17",
+        "**Model:** `model.cenc`",
+        "**Backend:** `cpu (gemm auto)` | **Device:** `Test CPU (2 threads)`",
+        "**Dynamic Batching:** enabled (max_batch=32, timeout=2ms)",
+        "## Results Summary",
+        "| Batch | Conc | Pairs | Time(s) | Lat Avg | Lat P95 | Lat P99 | TP Avg | TP P95 |",
+        "## Detailed Metrics",
+        "### Config 1: batch=32, concurrency=1",
+        "### Config 2: batch=64, concurrency=4",
+        "### Config 3: batch=32, concurrency=1 — vulkan",
+        "**Skipped:** the Vulkan backend is not built",
+        "#### Latency (ms)",
+        "#### Throughput (pairs/s)",
+        "#### Latency vs Throughput Analysis",
+        "| Latency Range | Avg Throughput | Min Throughput | Max Throughput | Count |",
+        "**Correlation:** ",
+        "(negative correlation expected: lower latency = higher throughput)",
+        "## Overall Summary",
+        "| Metric | Value | Config |",
+        "| Best Throughput |",
+        "| Best Latency |",
+        "| Avg Throughput |",
+        "| Avg Latency |",
+        "## Dashboard Metrics Summary",
+        "| Metric | Avg | Min | Max | P50 | P95 |",
+        "| Memory (MB) |",
+        "| CPU Usage (%) |",
+        "| Tokenization (ms) |",
+        "| Inference (ms) |",
+        "| Queue Wait (ms) |",
+        "| Padding Waste (%) |",
+        "### Stage Breakdown\n",
+        "| Stage | Percentage |",
+        "| Tokenization |",
+        "| Queue Wait |",
+        "| Model Inference |",
+        "| Other/gRPC |",
+        "### Per-Worker Statistics",
+        "| Worker ID | Avg Latency (ms) | P95 Latency (ms) | Throughput (q/s) | Queries |",
+        "## Dashboard Time-Series Data",
+        "| Index | Mem (MB) | CPU (%) | Latency (ms) | Throughput | Tokenize (ms) | Inference (ms) "
+        "| Queue (ms) | Padding (%) |",
+        "![Latency CDF per config](latency_cdf.svg)",
+        "(throughput_over_time.svg)",
+        "(stage_breakdown.svg)"}) {
     EXPECT_TRUE(contains(md, s)) << "missing: " << s;
   }
   for (const char* m : {"Average", "Min", "Max", "Std Dev", "P50", "P90", "P95", "P99"}) {
     EXPECT_TRUE(contains(md, std::string("| ") + m + " | ")) << m;
   }
   // The seed's section order.
-  const char* order[] = {"## Results Summary", "## Detailed Metrics", "## Overall Summary",
-                         "## Dashboard Metrics Summary", "### Stage Breakdown",
-                         "### Per-Worker Statistics", "## Dashboard Time-Series Data"};
+  const char* order[] = {"## Results Summary",           "## Detailed Metrics",
+                         "## Overall Summary",           "## Dashboard Metrics Summary",
+                         "### Stage Breakdown",          "### Per-Worker Statistics",
+                         "## Dashboard Time-Series Data"};
   size_t last = 0;
   for (const char* s : order) {
     const size_t at = md.find(s);
@@ -182,7 +226,8 @@ TEST(Report, MarkdownHasEverySeedSectionAndHeader) {
 TEST(Report, NumbersAreFormattedLikeTheSeed) {
   const std::string md = render_report(synthetic_experiment()).markdown;
   // Config 1: latencies 100..190 ms of 32 pairs in 1.45 s.
-  EXPECT_TRUE(contains(md, "| 32 | 1 | 320 | 1.45 | 145.0ms | 185.5ms | 189.1ms |")) << md.substr(0, 1800);
+  EXPECT_TRUE(contains(md, "| 32 | 1 | 320 | 1.45 | 145.0ms | 185.5ms | 189.1ms |"))
+      << md.substr(0, 1800);
   EXPECT_TRUE(contains(md, "| Average | 145.00 |"));
   EXPECT_TRUE(contains(md, "| Min | 100.00 |"));
   EXPECT_TRUE(contains(md, "| Std Dev | 28.72 |"));
@@ -203,7 +248,8 @@ TEST(Report, EveryMarkdownTableIsRectangular) {
   int cols = -1, tables = 0;
   const auto count = [](const std::string& l) {
     int n = 0;
-    for (size_t i = 0; i < l.size(); ++i) n += (l[i] == '|' && (i == 0 || l[i - 1] != '\\')) ? 1 : 0;
+    for (size_t i = 0; i < l.size(); ++i)
+      n += (l[i] == '|' && (i == 0 || l[i - 1] != '\\')) ? 1 : 0;
     return n;
   };
   while (std::getline(in, line)) {
@@ -268,8 +314,9 @@ TEST(Report, JsonHasEveryRawNumberAndParses) {
 }
 
 TEST(Report, WriteReportCreatesAllFiles) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("crossenc_report_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  const auto dir =
+      std::filesystem::temp_directory_path() /
+      ("crossenc_report_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
   std::filesystem::remove_all(dir);
   write_report(synthetic_experiment(), dir.string());
   for (const char* f : {"report.md", "report.html", "report.json", "latency_cdf.svg",
@@ -294,8 +341,10 @@ TEST(Report, RepeatedRoundsGetASpreadTable) {
   e.runs.push_back(again);
   const std::string md = render_report(e).markdown;
   EXPECT_TRUE(contains(md, "## Repeat Summary"));
-  EXPECT_TRUE(contains(md, "| Config | Rounds | Pairs/s Median | Pairs/s Min | Pairs/s Max | Spread (%) |"));
-  EXPECT_TRUE(contains(md, "| batch=32, conc=1 (label 1) | 2 | 165.5 | 110.3 | 220.7 | 66.7 |")) << md;
+  EXPECT_TRUE(contains(
+      md, "| Config | Rounds | Pairs/s Median | Pairs/s Min | Pairs/s Max | Spread (%) |"));
+  EXPECT_TRUE(contains(md, "| batch=32, conc=1 (label 1) | 2 | 165.5 | 110.3 | 220.7 | 66.7 |"))
+      << md;
   EXPECT_TRUE(contains(md, "### Config 4: batch=32, concurrency=1 — label 1 (round 2)"));
 }
 
@@ -366,8 +415,9 @@ TEST(Experiment, SweepIsACartesianProductWithOverridesLast) {
   EXPECT_EQ(e.runs[0].service.max_batch_pairs, 16);
   EXPECT_EQ(e.data_files.size(), 2u);
 
-  const Experiment o = parse_experiment(
-      kYaml, "t.yaml", {parse_override("service.timeout_ms=9"), parse_override("scale=2"),
+  const Experiment o =
+      parse_experiment(kYaml, "t.yaml",
+                       {parse_override("service.timeout_ms=9"), parse_override("scale=2"),
                         parse_override("name=renamed")});
   EXPECT_EQ(o.name, "renamed");
   for (const auto& r : o.runs) EXPECT_EQ(r.service.timeout_ms, 9);
@@ -379,7 +429,8 @@ TEST(Experiment, SweepIsACartesianProductWithOverridesLast) {
   EXPECT_EQ(rep.runs[4].base, 1);
   EXPECT_EQ(rep.runs[11].base, 4);
 
-  const Experiment w = parse_experiment(kYaml, "t.yaml", {parse_override("sweep.load.batch=[4, 8, 16]")});
+  const Experiment w =
+      parse_experiment(kYaml, "t.yaml", {parse_override("sweep.load.batch=[4, 8, 16]")});
   EXPECT_EQ(w.runs.size(), 12u);
   EXPECT_EQ(w.runs.back().load.batch, 16);
 }
@@ -403,7 +454,8 @@ TEST(Experiment, BadInputNamesTheProblem) {
 }
 
 TEST(Experiment, ShippedExperimentsParse) {
-  const std::filesystem::path dir = std::filesystem::path(CROSSENC_SOURCE_DIR) / "bench/experiments";
+  const std::filesystem::path dir =
+      std::filesystem::path(CROSSENC_SOURCE_DIR) / "bench/experiments";
   size_t n = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     if (f.path().extension() != ".yaml") continue;
@@ -446,7 +498,8 @@ TEST(LoadTarget, PrometheusTextMapsOntoASnapshot) {
       "crossenc_padded_baseline_waste_ratio 0.25\nprocess_cpu_seconds_total 15\n"
       "process_resident_memory_bytes 1048576\n"
       "crossenc_replica_batches_total{replica=\"1\",backend=\"cpu\",device=\"x\"} 7\n"
-      "crossenc_replica_batch_duration_seconds{replica=\"1\",backend=\"cpu\",device=\"x\",quantile=\"0.95\"} 0.2\n");
+      "crossenc_replica_batch_duration_seconds{replica=\"1\",backend=\"cpu\",device=\"x\",quantile="
+      "\"0.95\"} 0.2\n");
   EXPECT_EQ(m.pairs, 500u);
   EXPECT_DOUBLE_EQ(m.padded_baseline_waste_pct, 25.0);
   EXPECT_DOUBLE_EQ(m.process_cpu_pct, 150.0);

@@ -304,7 +304,8 @@ std::string reflection_call(const std::shared_ptr<grpc::Channel>& channel,
   const auto step = [&](int tag) {
     void* got = nullptr;
     bool ok = false;
-    const auto r = cq.AsyncNext(&got, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30));
+    const auto r =
+        cq.AsyncNext(&got, &ok, std::chrono::system_clock::now() + std::chrono::seconds(30));
     return r == grpc::CompletionQueue::GOT_EVENT && got == reinterpret_cast<void*>(tag) && ok;
   };
   grpc::Slice slice(request.data(), request.size());
@@ -341,8 +342,7 @@ TEST_F(ServerTest, GrpcReflectionListsAndDescribesServices) {
       {"inference.InferenceService", "InferRequest"},
       {"grpc.health.v1.Health", "HealthCheckRequest"}};
   for (const auto& [symbol, message] : symbols) {
-    const std::string request =
-        std::string("\x22", 1) + static_cast<char>(symbol.size()) + symbol;
+    const std::string request = std::string("\x22", 1) + static_cast<char>(symbol.size()) + symbol;
     const std::string file = reflection_call(channel_, request);
     EXPECT_NE(file.find(message), std::string::npos) << symbol << " not described";
   }
@@ -410,17 +410,23 @@ TEST_F(ServerTest, QueueFullIs429AndResourceExhausted) {
           httplib::Client c("127.0.0.1", srv.http_port());
           c.set_read_timeout(60, 0);
           auto res = c.Post("/score", body, "application/json");
-          if (res && res->status == 200) ++ok;
+          if (res && res->status == 200)
+            ++ok;
           else if (res && res->status == 429 &&
-                   json::parse(res->body).value("error_type", "") == "overloaded") ++http_429;
-          else ++other;
+                   json::parse(res->body).value("error_type", "") == "overloaded")
+            ++http_429;
+          else
+            ++other;
         } else {
           grpc::ClientContext context;
           inference::InferResponse r;
           const grpc::Status s = stub->Infer(&context, request, &r);
-          if (s.ok() && r.scores_size() == kMaxClientBatch) ++ok;
-          else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++grpc_exhausted;
-          else ++other;
+          if (s.ok() && r.scores_size() == kMaxClientBatch)
+            ++ok;
+          else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED)
+            ++grpc_exhausted;
+          else
+            ++other;
         }
       });
     }
@@ -444,10 +450,8 @@ TEST_F(ServerTest, HttpRerankTeiMatchesEngine) {
   for (const auto& p : pairs) same_query.push_back({"what is a flea", p.passage});
   const std::vector<float> want = engine_->score(same_query);
 
-  auto [status, body] = post("/rerank", json{{"query", "what is a flea"},
-                                             {"texts", texts},
-                                             {"return_text", true}}
-                                            .dump());
+  auto [status, body] = post(
+      "/rerank", json{{"query", "what is a flea"}, {"texts", texts}, {"return_text", true}}.dump());
   ASSERT_EQ(status, 200) << body;
   ASSERT_TRUE(body.is_array());
   ASSERT_EQ(body.size(), pairs.size());
@@ -464,10 +468,8 @@ TEST_F(ServerTest, HttpRerankTeiMatchesEngine) {
   EXPECT_EQ(seen.size(), pairs.size());
 
   // raw_scores: false gives the sigmoid; no text unless asked.
-  std::tie(status, body) = post("/rerank", json{{"query", "what is a flea"},
-                                                {"texts", texts},
-                                                {"raw_scores", false}}
-                                               .dump());
+  std::tie(status, body) = post(
+      "/rerank", json{{"query", "what is a flea"}, {"texts", texts}, {"raw_scores", false}}.dump());
   ASSERT_EQ(status, 200) << body;
   for (const auto& item : body) {
     const size_t i = item["index"].get<size_t>();
@@ -516,7 +518,8 @@ TEST_F(ServerTest, HttpScoreBothShapes) {
   json objects = json::array(), arrays = json::array();
   for (size_t i = 0; i < pairs.size(); ++i) {
     // "passage" and gRPC's "document" are both accepted.
-    objects.push_back({{"query", pairs[i].query}, {i % 2 ? "document" : "passage", pairs[i].passage}});
+    objects.push_back(
+        {{"query", pairs[i].query}, {i % 2 ? "document" : "passage", pairs[i].passage}});
     arrays.push_back({pairs[i].query, pairs[i].passage});
   }
   for (const json& request : {json{{"pairs", objects}}, arrays}) {
@@ -545,20 +548,20 @@ TEST_F(ServerTest, HttpErrorsAreJsonWithTheRightStatus) {
     int status;
   };
   const std::vector<Case> cases = {
-      {"/rerank", R"({"query": "q", "texts": [)", 400},          // malformed JSON
-      {"/rerank", "", 400},                                       // no body
-      {"/score", "[[\"a\", \"b\"]] trailing", 400},               // trailing garbage
-      {"/score", std::string(900000, '['), 400},                  // deep nesting
+      {"/rerank", R"({"query": "q", "texts": [)", 400},  // malformed JSON
+      {"/rerank", "", 400},                              // no body
+      {"/score", "[[\"a\", \"b\"]] trailing", 400},      // trailing garbage
+      {"/score", std::string(900000, '['), 400},         // deep nesting
       {"/rerank", R"(["not", "an", "object"])", 422},
-      {"/rerank", R"({"texts": ["p"]})", 422},                    // no query
-      {"/rerank", R"({"query": 5, "texts": ["p"]})", 422},        // wrong type
+      {"/rerank", R"({"texts": ["p"]})", 422},              // no query
+      {"/rerank", R"({"query": 5, "texts": ["p"]})", 422},  // wrong type
       {"/rerank", R"({"query": "q", "texts": "p"})", 422},
       {"/rerank", R"({"query": "q", "texts": ["p", 3]})", 422},
-      {"/rerank", R"({"query": "q", "texts": []})", 422},         // empty list
+      {"/rerank", R"({"query": "q", "texts": []})", 422},  // empty list
       {"/rerank", R"({"query": "q", "texts": ["p"], "raw_scores": "yes"})", 422},
       {"/rerank", "{\"query\": \"\xff\xfe\", \"texts\": [\"p\"]}", 422},  // invalid UTF-8
       {"/rerank", too_many, 413},
-      {"/rerank", too_long, 422},                                 // truncate: false
+      {"/rerank", too_long, 422},  // truncate: false
       {"/v1/rerank", R"({"query": "q", "documents": []})", 422},
       {"/v1/rerank", R"({"query": "q", "documents": [{"txt": "p"}]})", 422},
       {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 0})", 422},
@@ -576,7 +579,8 @@ TEST_F(ServerTest, HttpErrorsAreJsonWithTheRightStatus) {
     expect_error_body(body, c.status == 404 ? "not_found" : "validation");
   }
   // The same too-long pair is fine when truncation is allowed (the default).
-  auto [status, body] = post("/rerank", json{{"query", "q"}, {"texts", {words("flea", 700)}}}.dump());
+  auto [status, body] =
+      post("/rerank", json{{"query", "q"}, {"texts", {words("flea", 700)}}}.dump());
   EXPECT_EQ(status, 200) << body;
   expect_still_serving();
 }
@@ -753,9 +757,8 @@ TEST_F(ServerTest, ConcurrentClientsOnBothProtocols) {
 class ServeProcess {
  public:
   explicit ServeProcess(const std::vector<std::string>& args) {
-    err_path_ = fs::temp_directory_path() /
-                ("crossenc_serve_stderr_" + std::to_string(getpid()) + "_" +
-                 std::to_string(counter_++) + ".txt");
+    err_path_ = fs::temp_directory_path() / ("crossenc_serve_stderr_" + std::to_string(getpid()) +
+                                             "_" + std::to_string(counter_++) + ".txt");
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return;
     out_fd_ = fds[0];
@@ -944,8 +947,8 @@ TEST_F(ServerTest, CliServeFailsClearlyWhenAPortIsTaken) {
         << proc.stderr_text();
   }
   {
-    ServeProcess proc({"--model", model_path_.string(), "--grpc-port",
-                       std::to_string(busy.port()), "--http-port", "0"});
+    ServeProcess proc({"--model", model_path_.string(), "--grpc-port", std::to_string(busy.port()),
+                       "--http-port", "0"});
     EXPECT_EQ(proc.wait_exit(), std::optional<int>(1));
     EXPECT_NE(proc.stderr_text().find("cannot listen for gRPC"), std::string::npos)
         << proc.stderr_text();

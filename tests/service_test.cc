@@ -56,8 +56,8 @@ struct BatcherFixture {
 
 TEST(Batcher, FifoRespectsPairAndTokenCaps) {
   BatcherFixture f;
-  serving::Batcher b({.max_batch_pairs = 3, .max_batch_tokens = 100, .timeout_ms = 0,
-                      .length_aware = false});
+  serving::Batcher b(
+      {.max_batch_pairs = 3, .max_batch_tokens = 100, .timeout_ms = 0, .length_aware = false});
   auto r = f.request(7);
   ASSERT_TRUE(b.push(f.items(r, {10, 11, 12, 13, 87, 20, 150})));
   b.close();
@@ -108,7 +108,7 @@ TEST(Batcher, FlushesOnTimeoutOrWhenFull) {
     ASSERT_TRUE(b.push(f.items(f.request(1), {10})));
     const auto start = Clock::now();
     EXPECT_EQ(b.next_batch().size(), 1u);
-    EXPECT_GE(ms_since(start), 45);  // waited for company ...
+    EXPECT_GE(ms_since(start), 45);    // waited for company ...
     EXPECT_LT(ms_since(start), 5000);  // ... but not forever
   }
   {
@@ -119,7 +119,9 @@ TEST(Batcher, FlushesOnTimeoutOrWhenFull) {
     EXPECT_LT(ms_since(start), 5000);
   }
   {
-    serving::Batcher b({.max_batch_pairs = 100, .max_batch_tokens = 64, .timeout_ms = 60000,
+    serving::Batcher b({.max_batch_pairs = 100,
+                        .max_batch_tokens = 64,
+                        .timeout_ms = 60000,
                         .length_aware = false});
     ASSERT_TRUE(b.push(f.items(f.request(3), {30, 30, 30})));
     const auto start = Clock::now();
@@ -167,9 +169,9 @@ class ServiceTest : public testing::Test {
   static void SetUpTestSuite() {
     const fs::path dir = tiny_model_dir();
     if (!fs::exists(dir / "config.json")) return;
-    model_ = (fs::temp_directory_path() /
-              ("crossenc_service_" + std::to_string(::getpid()) + ".cenc"))
-                 .string();
+    model_ =
+        (fs::temp_directory_path() / ("crossenc_service_" + std::to_string(::getpid()) + ".cenc"))
+            .string();
     write_model_file(model_, convert_hf_folder(dir.string()));
   }
   static void TearDownTestSuite() {
@@ -189,8 +191,8 @@ class ServiceTest : public testing::Test {
 
   // Pair i: lengths vary from a few tokens to ~120, so batches mix lengths.
   static Pair make_pair(size_t i) {
-    static const char* words[] = {"flea", "life", "cycle", "host", "year", "pet", "control",
-                                  "water", "river", "city", "music", "history"};
+    static const char* words[] = {"flea",    "life",  "cycle", "host", "year",  "pet",
+                                  "control", "water", "river", "city", "music", "history"};
     std::string q = "what is the " + std::string(words[i % 12]) + " number " + std::to_string(i);
     std::string p;
     for (size_t w = 0; w < 1 + (i * 7) % 90; ++w) p += std::string(words[(i + w * 5) % 12]) + " ";
@@ -265,7 +267,7 @@ TEST_F(ServiceTest, TimeoutFlushesALoneSmallRequest) {
   const auto pairs = make_pairs(7, 1);
   auto start = Clock::now();
   expect_scores(s.score(pairs), direct(pairs));
-  EXPECT_GE(ms_since(start), kTimeoutMs * 0.95);    // it waited for company ...
+  EXPECT_GE(ms_since(start), kTimeoutMs * 0.95);  // it waited for company ...
   EXPECT_LT(ms_since(start), kTimeoutMs + 3000);  // ... for about timeout_ms only
 
   // A full batch does not wait for the timeout.
@@ -279,7 +281,9 @@ TEST_F(ServiceTest, TimeoutFlushesALoneSmallRequest) {
 
 TEST_F(ServiceTest, BackpressureFailsFastWhenTheQueueIsFull) {
   Service s(model(), {.threads = 1},
-            {.max_batch_pairs = 1000, .timeout_ms = 60000, .threads_per_replica = 1,
+            {.max_batch_pairs = 1000,
+             .timeout_ms = 60000,
+             .threads_per_replica = 1,
              .max_queued_pairs = 8});
   const auto eight = make_pairs(0, 8);
   auto blocked = std::async(std::launch::async, [&] { return s.score(eight); });
@@ -319,10 +323,18 @@ TEST_F(ServiceTest, SixtyFourConcurrentCallersGetTheirOwnScores) {
     expected[c] = direct(requests[c]);
   }
   const ServiceOptions configs[] = {
-      {.max_batch_pairs = 8, .timeout_ms = 1, .replicas = 2, .threads_per_replica = 1,
+      {.max_batch_pairs = 8,
+       .timeout_ms = 1,
+       .replicas = 2,
+       .threads_per_replica = 1,
        .tokenizer_workers = 2},
-      {.max_batch_pairs = 16, .max_batch_tokens = 512, .timeout_ms = 2, .length_aware = false,
-       .replicas = 1, .threads_per_replica = 1, .tokenizer_workers = 0},
+      {.max_batch_pairs = 16,
+       .max_batch_tokens = 512,
+       .timeout_ms = 2,
+       .length_aware = false,
+       .replicas = 1,
+       .threads_per_replica = 1,
+       .tokenizer_workers = 0},
   };
   for (const ServiceOptions& config : configs) {
     Service s(model(), {.threads = 1}, config);
@@ -350,7 +362,9 @@ TEST_F(ServiceTest, SixtyFourConcurrentCallersGetTheirOwnScores) {
 
 TEST_F(ServiceTest, ShutdownFinishesQueuedRequests) {
   Service s(model(), {.threads = 1},
-            {.max_batch_pairs = 1000, .timeout_ms = 60000, .threads_per_replica = 1,
+            {.max_batch_pairs = 1000,
+             .timeout_ms = 60000,
+             .threads_per_replica = 1,
              .tokenizer_workers = 2});
   std::vector<std::vector<Pair>> requests;
   std::vector<std::future<std::vector<float>>> results;
@@ -375,7 +389,10 @@ TEST_F(ServiceTest, ShutdownFinishesQueuedRequests) {
 TEST_F(ServiceTest, ScoreRacingShutdownGetsAResultOrAClearError) {
   for (int workers : {0, 2}) {
     Service s(model(), {.threads = 1},
-              {.max_batch_pairs = 4, .timeout_ms = 1, .replicas = 2, .threads_per_replica = 1,
+              {.max_batch_pairs = 4,
+               .timeout_ms = 1,
+               .replicas = 2,
+               .threads_per_replica = 1,
                .tokenizer_workers = workers});
     const auto pairs = make_pairs(300, 3);
     const auto want = direct(pairs);
@@ -415,7 +432,8 @@ TEST_F(ServiceTest, MetricsAddUp) {
   for (size_t n = 1; n <= 10; ++n) {
     const auto request = make_pairs(n * 20, n);
     size_t want_tokens = 0;
-    for (const Pair& p : request) want_tokens += engine().tokenize(p.query, p.passage).input_ids.size();
+    for (const Pair& p : request)
+      want_tokens += engine().tokenize(p.query, p.passage).input_ids.size();
     RequestTiming t;
     s.score(request, {}, &t);
     EXPECT_EQ(t.tokens, want_tokens);
@@ -468,7 +486,9 @@ TEST_F(ServiceTest, MetricsAddUp) {
 
 TEST_F(ServiceTest, WithoutDynamicBatchingEachRequestRunsAlone) {
   Service s(model(), {.threads = 1},
-            {.max_batch_pairs = 4, .timeout_ms = 60000, .dynamic_batching = false,
+            {.max_batch_pairs = 4,
+             .timeout_ms = 60000,
+             .dynamic_batching = false,
              .threads_per_replica = 1});
   const auto a = make_pairs(0, 10), b = make_pairs(10, 3);
   expect_scores(s.score(a), direct(a));
@@ -500,7 +520,9 @@ TEST_F(ServiceTest, TruncateFalseRejectsAPairLongerThanMaxLength) {
 TEST_F(ServiceTest, InvalidUtf8IsAnInvalidRequestAndOthersAreUnaffected) {
   for (int workers : {0, 2}) {
     Service s(model(), {.threads = 1},
-              {.max_batch_pairs = 8, .timeout_ms = 1, .threads_per_replica = 1,
+              {.max_batch_pairs = 8,
+               .timeout_ms = 1,
+               .threads_per_replica = 1,
                .tokenizer_workers = workers});
     auto pairs = make_pairs(0, 40);  // spans several tokenizer chunks
     pairs[35].passage += "\xc3";     // truncated 2-byte sequence

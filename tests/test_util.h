@@ -32,10 +32,11 @@ inline bool shared_required() {
 }  // namespace crossenc::test
 
 // Skips the test when a shared file is missing, or fails it when CI requires shared files.
-#define CROSSENC_REQUIRE_SHARED_FILE(path)                                              \
-  do {                                                                                  \
-    if (!std::filesystem::exists(path)) {                                               \
-      if (::crossenc::test::shared_required()) FAIL() << "required shared file missing: " << (path); \
-      GTEST_SKIP() << "shared file not present: " << (path);                            \
-    }                                                                                   \
+#define CROSSENC_REQUIRE_SHARED_FILE(path)                    \
+  do {                                                        \
+    if (!std::filesystem::exists(path)) {                     \
+      if (::crossenc::test::shared_required())                \
+        FAIL() << "required shared file missing: " << (path); \
+      GTEST_SKIP() << "shared file not present: " << (path);  \
+    }                                                         \
   } while (0)

@@ -20,7 +20,8 @@ namespace {
 using Tokens = std::vector<std::string>;
 
 const Tokenizer& bert() {
-  static const Tokenizer tok = Tokenizer::from_vocab_file(test::data_path("tiny-random/vocab.txt").string());
+  static const Tokenizer tok =
+      Tokenizer::from_vocab_file(test::data_path("tiny-random/vocab.txt").string());
   return tok;
 }
 

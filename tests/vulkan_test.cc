@@ -31,12 +31,12 @@ bool have_device() {
 }
 
 // Skips (or, with CROSSENC_REQUIRE_VULKAN=1, fails) when no usable Vulkan device exists.
-#define REQUIRE_VULKAN_DEVICE()                                                              \
-  do {                                                                                       \
-    if (!have_device()) {                                                                    \
+#define REQUIRE_VULKAN_DEVICE()                                                                 \
+  do {                                                                                          \
+    if (!have_device()) {                                                                       \
       if (vulkan_required()) FAIL() << "CROSSENC_REQUIRE_VULKAN=1 but no usable Vulkan device"; \
-      GTEST_SKIP() << "no Vulkan device";                                                    \
-    }                                                                                        \
+      GTEST_SKIP() << "no Vulkan device";                                                       \
+    }                                                                                           \
   } while (0)
 
 std::vector<float> pseudo_random(size_t n, uint32_t seed, float scale = 1.0f) {
@@ -112,7 +112,8 @@ TEST(VulkanDevices, ListingNeverThrowsAndIsConsistent) {
     if (d.usable && d.type != "cpu") real_gpu = true;
   }
   EXPECT_EQ(vulkan_has_real_gpu(), real_gpu);
-  if (devices.empty() && vulkan_required()) FAIL() << "CROSSENC_REQUIRE_VULKAN=1 but no device listed";
+  if (devices.empty() && vulkan_required())
+    FAIL() << "CROSSENC_REQUIRE_VULKAN=1 but no device listed";
 }
 
 TEST(VulkanBackendCreation, NamesItselfAndItsDevice) {
@@ -160,7 +161,8 @@ TEST(VulkanOps, GemmTileEdgesAndEpilogues) {
       for (bool bias : {false, true}) {
         Tensor out = be->scratch(s.m, s.n, DType::F32);
         be->gemm(ta, tw, bias ? &tb : nullptr, act, out);
-        const double err = max_abs_err(read(*be, out), gemm_ref(a, w, bias ? &b : nullptr, s.m, s.n, s.k, act));
+        const double err =
+            max_abs_err(read(*be, out), gemm_ref(a, w, bias ? &b : nullptr, s.m, s.n, s.k, act));
         EXPECT_LE(err, 1e-5) << s.m << "x" << s.n << "x" << s.k << " act " << static_cast<int>(act)
                              << " bias " << bias;
       }
@@ -197,8 +199,10 @@ TEST(VulkanOps, F16WeightsAccumulateInF32) {
   if (!has16) GTEST_SKIP() << "no device with 16-bit storage";
   auto be = make_vulkan_backend({.name = "vulkan"});
   const int64_t m = 40, n = 70, k = 384;  // MiniLM's k: long FP32 accumulation
-  const auto a = pseudo_random(m * k, 4), w = pseudo_random(n * k, 5, 0.1f), b = pseudo_random(n, 6);
-  Tensor ta = make(*be, m, k, a), tw = make(*be, n, k, w, DType::F16), tb = make(*be, 1, n, b, DType::F16);
+  const auto a = pseudo_random(m * k, 4), w = pseudo_random(n * k, 5, 0.1f),
+             b = pseudo_random(n, 6);
+  Tensor ta = make(*be, m, k, a), tw = make(*be, n, k, w, DType::F16),
+         tb = make(*be, 1, n, b, DType::F16);
   EXPECT_EQ(tw.dtype, DType::F16);
   Tensor out = be->scratch(m, n, DType::F32);
   be->gemm(ta, tw, &tb, Activation::Gelu, out);
@@ -207,8 +211,8 @@ TEST(VulkanOps, F16WeightsAccumulateInF32) {
   EXPECT_LE(max_abs_err(read(*be, out), gemm_ref(a, w16, &b16, m, n, k, Activation::Gelu)), 1e-5);
 
   // LayerNorm with f16 gamma/beta, out aliasing x.
-  const auto x = pseudo_random(m * n, 7, 3.0f), r = pseudo_random(m * n, 8), g = pseudo_random(n, 9),
-             be_ = pseudo_random(n, 10);
+  const auto x = pseudo_random(m * n, 7, 3.0f), r = pseudo_random(m * n, 8),
+             g = pseudo_random(n, 9), be_ = pseudo_random(n, 10);
   Tensor tx = make(*be, m, n, x), tr = make(*be, m, n, r), tg = make(*be, 1, n, g, DType::F16),
          tbe = make(*be, 1, n, be_, DType::F16);
   be->add_layernorm(tx, tr, tg, tbe, 1e-12f, tx);
@@ -232,7 +236,8 @@ TEST(VulkanOps, AttentionLongSequencesAndBlocks) {
   // Lengths around the 16-query and 32-key blocks; head size 32 as in MiniLM.
   const int heads = 2, d = 32, h = heads * d;
   PackedBatch batch;
-  for (int len : {1, 16, 17, 33, 70}) batch.add(std::vector<int32_t>(len, 1), std::vector<int32_t>(len, 0));
+  for (int len : {1, 16, 17, 33, 70})
+    batch.add(std::vector<int32_t>(len, 1), std::vector<int32_t>(len, 0));
   be->begin_batch(batch);
   const int64_t t = batch.total_tokens();
   const auto qkv = pseudo_random(t * 3 * h, 11, 2.0f);
@@ -250,7 +255,8 @@ TEST(VulkanOps, AttentionLongSequencesAndBlocks) {
         for (int j = 0; j < len; ++j) {
           double dot = 0;
           for (int e = 0; e < d; ++e)
-            dot += double{qkv[(st + i) * 3 * h + hd * d + e]} * qkv[(st + j) * 3 * h + h + hd * d + e];
+            dot +=
+                double{qkv[(st + i) * 3 * h + hd * d + e]} * qkv[(st + j) * 3 * h + h + hd * d + e];
           p[j] = dot / std::sqrt(double{d});
           mx = std::max(mx, p[j]);
         }
@@ -288,7 +294,8 @@ TEST(VulkanOps, ArenaGrowsAcrossBatches) {
 TEST(VulkanOps, MisuseIsAClearError) {
   REQUIRE_VULKAN_DEVICE();
   auto be = make_vulkan_backend({.name = "vulkan"});
-  Tensor a = be->scratch(4, 8, DType::F32), w = be->scratch(3, 7, DType::F32), out = be->scratch(4, 3, DType::F32);
+  Tensor a = be->scratch(4, 8, DType::F32), w = be->scratch(3, 7, DType::F32),
+         out = be->scratch(4, 3, DType::F32);
   EXPECT_THROW(be->gemm(a, w, nullptr, Activation::None, out), Error);  // k mismatch
   Tensor bogus = a;
   bogus.buffer = 999999;
@@ -306,7 +313,8 @@ TEST(VulkanEngine, F16CloseToF32AndProfiles) {
   auto f32 = Engine::open(model, {.backend = "vulkan", .dtype = DType::F32, .profile = true});
   auto f16 = Engine::open(model, {.backend = "vulkan", .dtype = DType::F16});
   auto cpu = Engine::open(model, {.backend = "cpu", .threads = 1});
-  const auto s32 = f32.score(std::span<const Pair>(pairs)), s16 = f16.score(std::span<const Pair>(pairs)),
+  const auto s32 = f32.score(std::span<const Pair>(pairs)),
+             s16 = f16.score(std::span<const Pair>(pairs)),
              sc = cpu.score(std::span<const Pair>(pairs));
   for (size_t i = 0; i < pairs.size(); ++i) {
     EXPECT_NEAR(s32[i], sc[i], 1e-4);
@@ -338,13 +346,16 @@ TEST(VulkanValidation, EncoderRunsWithoutValidationErrors) {
   setenv("CROSSENC_VULKAN_VALIDATION", "1", 1);
   const uint64_t before = vulkan_validation_error_count();
   {
-    auto engine = Engine::open(test::data_path("tiny-random").string(),
-                               {.backend = "vulkan", .batch_size = 2, .dtype = DType::F16, .profile = true});
-    const std::vector<Pair> pairs = {{"q", "a short passage"}, {"another query", "p"}, {"x", "y z"}};
+    auto engine =
+        Engine::open(test::data_path("tiny-random").string(),
+                     {.backend = "vulkan", .batch_size = 2, .dtype = DType::F16, .profile = true});
+    const std::vector<Pair> pairs = {
+        {"q", "a short passage"}, {"another query", "p"}, {"x", "y z"}};
     const auto s = engine.score(std::span<const Pair>(pairs));
     ASSERT_EQ(s.size(), pairs.size());
     auto be = make_vulkan_backend({.name = "vulkan"});
-    Tensor a = make(*be, 70, 33, pseudo_random(70 * 33, 1)), w = make(*be, 20, 33, pseudo_random(660, 2));
+    Tensor a = make(*be, 70, 33, pseudo_random(70 * 33, 1)),
+           w = make(*be, 20, 33, pseudo_random(660, 2));
     Tensor out = be->scratch(70, 20, DType::F32);
     be->gemm(a, w, nullptr, Activation::Tanh, out);
     read(*be, out);

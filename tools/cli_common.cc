@@ -21,13 +21,17 @@ void add_engine_options(CLI::App* app, EngineArgs& a, bool model_required) {
                   "also cap each batch's total tokens (0 = no cap)");
   app->add_option("--max-length", a.max_length,
                   "token budget per pair incl. [CLS]/[SEP] (0 = model default, 512)");
-  app->add_option("--dtype", a.dtype, "weight precision: f32 | f16 | bf16 (default: the model file's). bf16 (CPU only): "
-                 "GEMMs on BF16 weights and BF16-rounded activations, F32 sums; on AMX tiles "
-                 "where the CPU has them, several times faster; logits within ~0.05 of f32 here");
+  app->add_option(
+      "--dtype", a.dtype,
+      "weight precision: f32 | f16 | bf16 (default: the model file's). bf16 (CPU only): "
+      "GEMMs on BF16 weights and BF16-rounded activations, F32 sums; on AMX tiles "
+      "where the CPU has them, several times faster; logits within ~0.05 of f32 here");
   app->add_option("--device", a.device, "Vulkan device index (see 'crossenc info --devices')");
-  app->add_option("--gemm", a.gemm, "CPU GEMM path: auto | own | own-amx | own-avx512 | own-avx2 | blas | eigen | "
-                  "reference (auto = own kernels at the best ISA, AMX for bf16 where the CPU has it; "
-                  "CROSSENC_CPU_ISA=generic|avx2|avx512|amx caps it)")
+  app->add_option(
+         "--gemm", a.gemm,
+         "CPU GEMM path: auto | own | own-amx | own-avx512 | own-avx2 | blas | eigen | "
+         "reference (auto = own kernels at the best ISA, AMX for bf16 where the CPU has it; "
+         "CROSSENC_CPU_ISA=generic|avx2|avx512|amx caps it)")
       ->capture_default_str();
   app->add_flag("--profile", a.profile, "print per-op timings (Vulkan)");
 }
@@ -118,7 +122,8 @@ std::optional<PairInput> pair_from_line(JsonLine& line) {
     }
     for (const char* field : {"query", "passage"}) {
       if (!v.contains(field)) throw Error(std::string("missing field \"") + field + "\"");
-      if (!v[field].is_string()) throw Error(std::string("field \"") + field + "\" must be a string");
+      if (!v[field].is_string())
+        throw Error(std::string("field \"") + field + "\" must be a string");
     }
     p.query = v["query"].get<std::string>();
     p.passage = v["passage"].get<std::string>();
@@ -188,8 +193,11 @@ void OutputFile::commit() {
 }
 
 Progress::Progress(size_t total, bool force, std::string unit)
-    : total_(total), enabled_(force || ::isatty(2)), unit_(std::move(unit)),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : total_(total),
+      enabled_(force || ::isatty(2)),
+      unit_(std::move(unit)),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 void Progress::update(size_t done) {
   if (!enabled_) return;
@@ -199,8 +207,8 @@ void Progress::update(size_t done) {
   const double s = std::chrono::duration<double>(now - start_).count();
   const double rate = s > 0 ? done / s : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
-  std::fprintf(stderr, "\r  %zu/%zu %s  %.1f %s/s  ETA %.0fs   ", done, total_, unit_.c_str(),
-               rate, unit_.c_str(), eta);
+  std::fprintf(stderr, "\r  %zu/%zu %s  %.1f %s/s  ETA %.0fs   ", done, total_, unit_.c_str(), rate,
+               unit_.c_str(), eta);
   std::fflush(stderr);
 }
 

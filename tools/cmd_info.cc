@@ -63,9 +63,10 @@ Command add_info(CLI::App& root) {
     bool devices = false;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* app = root.add_subcommand(
-      "info", "Print a model's header, config, tokenizer settings and tensor table; "
-              "or, with --devices, the compute devices this build can use.");
+  CLI::App* app =
+      root.add_subcommand("info",
+                          "Print a model's header, config, tokenizer settings and tensor table; "
+                          "or, with --devices, the compute devices this build can use.");
   app->add_option("model", args->model, ".cenc file or Hugging Face folder");
   app->add_flag("--devices", args->devices, "list CPU and Vulkan devices");
   return {app, [args] {

@@ -14,7 +14,8 @@ std::vector<std::string> read_passages(const std::string& path) {
   const bool jsonl = path.size() > 6 && path.substr(path.size() - 6) == ".jsonl";
   if (jsonl) {
     for (auto& line : read_jsonl(path)) {
-      if (!line.error.empty()) throw Error(path + ":" + std::to_string(line.line_no) + ": " + line.error);
+      if (!line.error.empty())
+        throw Error(path + ":" + std::to_string(line.line_no) + ": " + line.error);
       for (const char* key : {"passage", "text", "content"}) {
         if (line.value.contains(key) && line.value[key].is_string()) {
           out.push_back(line.value[key].get<std::string>());
@@ -56,19 +57,22 @@ Command add_rank(CLI::App& root) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* app = root.add_subcommand(
-      "rank", "Rank passages for one query, best first (scores are raw logits; higher = more "
-              "relevant).");
+      "rank",
+      "Rank passages for one query, best first (scores are raw logits; higher = more "
+      "relevant).");
   add_engine_options(app, args->engine);
   app->add_option("--query,-q", args->query, "the query")->required();
-  auto* file = app->add_option("--passages,-p", args->passages_file,
-                               "file with one passage per line, or .jsonl with \"passage\"/\"text\"");
+  auto* file =
+      app->add_option("--passages,-p", args->passages_file,
+                      "file with one passage per line, or .jsonl with \"passage\"/\"text\"");
   app->add_option("passage", args->passages, "passages given on the command line")->excludes(file);
   app->add_option("--top-k,-k", args->top_k, "print only the best K (0 = all)");
   app->add_flag("--json", args->json, "print a JSON array of {rank, index, score, passage}");
   return {app, [args] {
             std::vector<std::string> passages =
                 args->passages_file.empty() ? args->passages : read_passages(args->passages_file);
-            if (passages.empty()) throw Error("no passages to rank (give --passages FILE or PASSAGE...)");
+            if (passages.empty())
+              throw Error("no passages to rank (give --passages FILE or PASSAGE...)");
             const auto t0 = std::chrono::steady_clock::now();
             Engine engine = open_engine(args->engine);
             const double load_s = seconds_since(t0);
@@ -93,8 +97,7 @@ Command add_rank(CLI::App& root) {
               }
             }
             std::fprintf(stderr, "ranked %zu passages in %.1f ms (model load %.1f ms, %s)\n",
-                         passages.size(), rank_s * 1e3, load_s * 1e3,
-                         engine.info().device.c_str());
+                         passages.size(), rank_s * 1e3, load_s * 1e3, engine.info().device.c_str());
             return 0;
           }};
 }

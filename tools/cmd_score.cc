@@ -20,7 +20,8 @@ Command add_score(CLI::App& root) {
       "Output order = input order.");
   add_engine_options(app, args->engine);
   app->add_option("--input,-i", args->input, "input JSONL ('-' = stdin)")->required();
-  app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")->capture_default_str();
+  app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")
+      ->capture_default_str();
   app->add_flag("--progress", args->progress, "show progress even when stderr is not a terminal");
   app->add_flag("--skip-invalid", args->skip_invalid,
                 "write {\"line\", \"error\"} for bad lines and score the rest (exit 3)");

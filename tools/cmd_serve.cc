@@ -107,7 +107,8 @@ Command add_serve(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "serve",
       "Run the reranking server.\n"
-      "  gRPC (--grpc-port): inference.InferenceService {Infer, GetMetrics} (server/inference.proto)\n"
+      "  gRPC (--grpc-port): inference.InferenceService {Infer, GetMetrics} "
+      "(server/inference.proto)\n"
       "        and grpc.health.v1.Health; scores are raw logits.\n"
       "  HTTP (--http-port):\n"
       "    POST /rerank     {query, texts[], raw_scores?, return_text?, truncate?}  (TEI)\n"
@@ -122,62 +123,92 @@ Command add_serve(CLI::App& root) {
 
   auto* net = "Network";
   app->add_option("--host", a->server.host, "address to listen on (0.0.0.0: all interfaces)")
-      ->capture_default_str()->group(net);
+      ->capture_default_str()
+      ->group(net);
   app->add_option("--grpc-port", a->server.grpc_port, "gRPC port (0: any free port, -1: off)")
-      ->capture_default_str()->check(CLI::Range(-1, 65535))->group(net);
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535))
+      ->group(net);
   app->add_option("--http-port", a->server.http_port, "HTTP port (0: any free port, -1: off)")
-      ->capture_default_str()->check(CLI::Range(-1, 65535))->group(net);
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535))
+      ->group(net);
   app->add_option("--http-threads", a->server.http_threads,
                   "HTTP worker threads; each open connection holds one while served")
-      ->capture_default_str()->check(CLI::Range(1, 4096))->group(net);
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096))
+      ->group(net);
   app->add_option("--http-timeout", a->server.http_read_timeout_s,
                   "seconds a client may stall while sending a request or reading the answer")
-      ->capture_default_str()->check(CLI::Range(1, 3600))->group(net);
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600))
+      ->group(net);
   app->add_option("--shutdown-grace-ms", a->server.shutdown_grace_ms,
                   "on SIGTERM, how long gRPC calls in flight may run before being cancelled")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(net);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(net);
   app->add_option("--model-id", a->server.model_id,
                   "model name reported by /info and /v1/rerank (default: the model file name)")
       ->group(net);
 
-  auto* limits = "Limits (over a limit: HTTP 413/422/429, gRPC INVALID_ARGUMENT/RESOURCE_EXHAUSTED)";
+  auto* limits =
+      "Limits (over a limit: HTTP 413/422/429, gRPC INVALID_ARGUMENT/RESOURCE_EXHAUSTED)";
   app->add_option("--max-client-batch-size", a->server.max_client_batch_size,
                   "pairs (texts, documents) one request may carry")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20))->group(limits);
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20))
+      ->group(limits);
   app->add_option("--max-input-length", a->max_input_length,
                   "tokens per pair incl. [CLS]/[SEP] (same as --max-length; 0 = the model's); "
                   "longer pairs are truncated, or rejected with 422 when the request says "
                   "truncate: false")
-      ->check(CLI::NonNegativeNumber)->group(limits);
+      ->check(CLI::NonNegativeNumber)
+      ->group(limits);
   app->add_option("--auto-truncate", a->server.default_truncate,
                   "truncate pairs over the max length when a request does not say")
-      ->capture_default_str()->group(limits);
+      ->capture_default_str()
+      ->group(limits);
   app->add_option("--max-concurrent-requests", a->server.max_concurrent_requests,
                   "requests in flight across gRPC and HTTP; beyond it 429 / RESOURCE_EXHAUSTED")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20))->group(limits);
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20))
+      ->group(limits);
   app->add_option("--max-queued-pairs", a->service.max_queued_pairs,
                   "pairs waiting for a batch; beyond it 429 / RESOURCE_EXHAUSTED")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(limits);
   app->add_option("--payload-limit", a->server.payload_limit_bytes,
                   "HTTP body limit in bytes; beyond it 413")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(limits);
   app->add_option("--grpc-max-message-bytes", a->server.grpc_max_message_bytes,
                   "gRPC request size limit; beyond it RESOURCE_EXHAUSTED")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group(limits);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(limits);
 
   auto* batching = "Batching (--batch-size and --max-batch-tokens also cap each batch)";
   app->add_option("--batch-timeout-ms", a->service.timeout_ms,
                   "run a batch when its oldest request has waited this long")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(batching);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(batching);
   app->add_option("--replicas", a->service.replicas,
                   "engine replicas running batches; --threads is split between them")
-      ->capture_default_str()->check(CLI::Range(1, 256))->group(batching);
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256))
+      ->group(batching);
   app->add_option("--replica-backends", a->replica_backends,
                   "backend of each replica, comma-separated (e.g. vulkan,cpu; default --backend)")
       ->group(batching);
   app->add_option("--tokenizer-workers", a->service.tokenizer_workers,
                   "tokenization threads (0: each request thread tokenizes its own pairs)")
-      ->capture_default_str()->check(CLI::Range(0, 256))->group(batching);
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256))
+      ->group(batching);
   app->add_flag("--no-dynamic-batching", a->no_dynamic_batching,
                 "run each request on its own instead of batching across requests")
       ->group(batching);

@@ -20,7 +20,8 @@ Command add_tokenize(CLI::App& root) {
       "each output line keeps every input field and adds input_ids and token_type_ids.");
   app->add_option("--model,-m", args->model, ".cenc file or Hugging Face folder")->required();
   app->add_option("--input,-i", args->input, "input JSONL ('-' = stdin)")->required();
-  app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")->capture_default_str();
+  app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")
+      ->capture_default_str();
   app->add_option("--max-length", args->max_length, "token budget incl. specials (0 = model's)");
   app->add_flag("--skip-invalid", args->skip_invalid,
                 "write {\"line\", \"error\"} for bad lines and go on (exit 3) instead of stopping");

@@ -11,8 +11,8 @@ int main(int argc, char** argv) {
       "Run 'crossenc <command> --help' for the options of each command."};
   root.require_subcommand(1);
   root.set_version_flag("--version", "crossenc 0.1.0");
-  std::vector<Command> commands = {add_convert(root), add_info(root),  add_tokenize(root),
-                                   add_score(root),   add_rank(root),  add_bench(root),
+  std::vector<Command> commands = {add_convert(root), add_info(root), add_tokenize(root),
+                                   add_score(root),   add_rank(root), add_bench(root),
                                    add_serve(root)};
   try {
     root.parse(argc, argv);

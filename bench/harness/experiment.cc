@@ -15,22 +15,20 @@ namespace crossenc::bench {
 
 namespace {
 
-const std::set<std::string> kTopKeys = {"name",  "description", "data",     "sample_ms",
-                                        "model", "target",      "scale",    "repeat",
-                                        "defaults", "sweep",    "runs"};
-const std::set<std::string> kRunKeys = {"label", "model", "target", "scale",
+const std::set<std::string> kTopKeys = {"name",     "description", "data",  "sample_ms",
+                                        "model",    "target",      "scale", "repeat",
+                                        "defaults", "sweep",       "runs"};
+const std::set<std::string> kRunKeys = {"label",  "model",   "target", "scale",
                                         "engine", "service", "load"};
-const std::set<std::string> kEngineKeys = {"backend", "gemm", "dtype", "threads", "max_length",
-                                           "device"};
+const std::set<std::string> kEngineKeys = {"backend", "gemm",       "dtype",
+                                           "threads", "max_length", "device"};
 const std::set<std::string> kServiceKeys = {
-    "dynamic_batching", "max_batch_pairs",   "max_batch_tokens", "timeout_ms",
-    "length_aware",     "replicas",          "threads_per_replica", "tokenizer_workers",
+    "dynamic_batching", "max_batch_pairs", "max_batch_tokens",    "timeout_ms",
+    "length_aware",     "replicas",        "threads_per_replica", "tokenizer_workers",
     "max_queued_pairs", "replica_backends"};
-const std::set<std::string> kLoadKeys = {"batch",          "concurrency", "requests",
-                                         "total_requests", "total_pairs", "warmup",
-                                         "max_seconds",
-                                         "mix_queries",    "truncate",    "endpoint",
-                                         "seed"};
+const std::set<std::string> kLoadKeys = {
+    "batch",       "concurrency", "requests", "total_requests", "total_pairs", "warmup",
+    "max_seconds", "mix_queries", "truncate", "endpoint",       "seed"};
 
 std::string join(const std::set<std::string>& keys) {
   std::string out;
@@ -109,8 +107,8 @@ class Reader {
     for (const auto& kv : n) {
       const std::string k = kv.first.as<std::string>();
       if (!known.count(k)) {
-        fail("unknown key '" + (section.empty() ? k : section + "." + k) + "' (known: " +
-             join(known) + ")");
+        fail("unknown key '" + (section.empty() ? k : section + "." + k) +
+             "' (known: " + join(known) + ")");
       }
     }
   }
@@ -287,7 +285,8 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
     }
     if (parts[0] == "sweep" && parts.size() > 1) {
       // Sweep keys are dotted paths themselves: sweep.load.batch=[8,16] sets "load.batch".
-      if (!doc["sweep"].IsDefined() || !doc["sweep"].IsMap()) doc["sweep"] = YAML::Node(YAML::NodeType::Map);
+      if (!doc["sweep"].IsDefined() || !doc["sweep"].IsMap())
+        doc["sweep"] = YAML::Node(YAML::NodeType::Map);
       doc["sweep"][path.substr(6)] = value;
     } else if (kRunKeys.count(parts[0])) {
       set_path(run_overrides, parts, value);
@@ -317,8 +316,8 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
   }
 
   // Top-level model/target/scale are shorthands for defaults.*.
-  YAML::Node defaults = doc["defaults"].IsDefined() ? YAML::Clone(doc["defaults"])
-                                                    : YAML::Node(YAML::NodeType::Map);
+  YAML::Node defaults =
+      doc["defaults"].IsDefined() ? YAML::Clone(doc["defaults"]) : YAML::Node(YAML::NodeType::Map);
   r.check_keys(defaults, kRunKeys, "defaults");
   for (const char* k : {"model", "target", "scale"}) {
     if (doc[k].IsDefined() && !defaults[k].IsDefined()) defaults[k] = doc[k];
@@ -378,7 +377,8 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
         leaves(point, "", changed);
         std::string label;
         for (const auto& [k, v] : changed) {
-          const std::string shortk = k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
+          const std::string shortk =
+              k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
           label += (label.empty() ? "" : ", ") + shortk + "=" + v;
         }
         c.label = label;
@@ -386,8 +386,8 @@ Experiment parse_experiment(const std::string& yaml_text, const std::string& sou
         std::vector<std::pair<std::string, std::string>> changed;
         leaves(point, "", changed);
         for (const auto& [k, v] : changed) {
-          c.label += ", " + k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1) +
-                     "=" + v;
+          c.label +=
+              ", " + k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1) + "=" + v;
         }
       }
       c.base = static_cast<int>(ex.runs.size()) + 1;

@@ -40,12 +40,12 @@ struct LoadSettings {
   bool mix_queries = false;  // false: one query per request (reranking); true: pairs at random
   bool truncate = true;      // false: over-long pairs are errors
   std::string endpoint = "score";  // HTTP route: score (raw pairs) | rerank (TEI)
-  unsigned seed = 42;        // same seed = same requests in every config
+  unsigned seed = 42;              // same seed = same requests in every config
 };
 
 struct RunConfig {
-  std::string label;   // shown next to "batch=B, concurrency=C"
-  std::string model;   // .cenc file or HF folder (in-process); informational for servers
+  std::string label;  // shown next to "batch=B, concurrency=C"
+  std::string model;  // .cenc file or HF folder (in-process); informational for servers
   std::string target = "inprocess";  // inprocess | http://host:port | grpc://host:port
   EngineSettings engine;
   ServiceOptions service;
@@ -57,8 +57,8 @@ struct RunConfig {
   // Requests each client sends, after total_pairs / total_requests and scale.
   int requests_per_client() const;
   size_t planned_pairs() const;
-  Options engine_options() const;  // for crossenc::Service
-  std::string describe() const;    // one line of every setting that matters
+  Options engine_options() const;     // for crossenc::Service
+  std::string describe() const;       // one line of every setting that matters
   std::string describe_load() const;  // the client side only (a server has its own settings)
 };
 

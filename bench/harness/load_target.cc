@@ -148,8 +148,10 @@ class HttpSession final : public LoadSession {
 class HttpTarget final : public LoadTarget {
  public:
   explicit HttpTarget(const RunConfig& c)
-      : endpoint_(parse_loopback_url(c.target, "http")), route_(c.load.endpoint),
-        truncate_(c.load.truncate), monitor_(http_client(endpoint_)) {
+      : endpoint_(parse_loopback_url(c.target, "http")),
+        route_(c.load.endpoint),
+        truncate_(c.load.truncate),
+        monitor_(http_client(endpoint_)) {
     info_.kind = "http";
     info_.address = c.target;
     info_.model = c.model;
@@ -226,8 +228,8 @@ class GrpcSession final : public LoadSession {
       throw OverloadedError("Infer: RESOURCE_EXHAUSTED: " + st.error_message());
     }
     if (!st.ok()) {
-      throw Error("Infer: gRPC status " + std::to_string(static_cast<int>(st.error_code())) +
-                  ": " + st.error_message());
+      throw Error("Infer: gRPC status " + std::to_string(static_cast<int>(st.error_code())) + ": " +
+                  st.error_message());
     }
     TargetReply r;
     r.scores.assign(resp.scores().begin(), resp.scores().end());
@@ -328,20 +330,34 @@ MetricsSnapshot parse_prometheus_metrics(const std::string& text) {
       labels = parse_labels(std::string_view(line).substr(brace + 1, close - brace - 1));
     }
     const double v = std::strtod(line.c_str() + space + 1, nullptr);
-    if (name == "crossenc_uptime_seconds") m.uptime_s = v;
-    else if (name == "crossenc_core_requests_total") m.requests = static_cast<uint64_t>(v);
-    else if (name == "crossenc_core_pairs_total") m.pairs = static_cast<uint64_t>(v);
-    else if (name == "crossenc_core_tokens_total") m.tokens = static_cast<uint64_t>(v);
-    else if (name == "crossenc_core_errors_total") m.errors = static_cast<uint64_t>(v);
-    else if (name == "crossenc_core_rejected_overloaded_total") m.rejected_overloaded = static_cast<uint64_t>(v);
-    else if (name == "crossenc_batches_total") m.batches = static_cast<uint64_t>(v);
-    else if (name == "crossenc_batch_pairs_avg") m.avg_batch_pairs = v;
-    else if (name == "crossenc_batch_tokens_avg") m.avg_batch_tokens = v;
-    else if (name == "crossenc_padding_waste_ratio") m.padding_waste_pct = v * 100.0;
-    else if (name == "crossenc_padded_baseline_waste_ratio") m.padded_baseline_waste_pct = v * 100.0;
-    else if (name == "crossenc_queue_depth_pairs") m.queued_pairs = static_cast<size_t>(v);
-    else if (name == "process_resident_memory_bytes") m.rss_bytes = static_cast<uint64_t>(v);
-    else if (name == "process_cpu_seconds_total") cpu_s = v;
+    if (name == "crossenc_uptime_seconds")
+      m.uptime_s = v;
+    else if (name == "crossenc_core_requests_total")
+      m.requests = static_cast<uint64_t>(v);
+    else if (name == "crossenc_core_pairs_total")
+      m.pairs = static_cast<uint64_t>(v);
+    else if (name == "crossenc_core_tokens_total")
+      m.tokens = static_cast<uint64_t>(v);
+    else if (name == "crossenc_core_errors_total")
+      m.errors = static_cast<uint64_t>(v);
+    else if (name == "crossenc_core_rejected_overloaded_total")
+      m.rejected_overloaded = static_cast<uint64_t>(v);
+    else if (name == "crossenc_batches_total")
+      m.batches = static_cast<uint64_t>(v);
+    else if (name == "crossenc_batch_pairs_avg")
+      m.avg_batch_pairs = v;
+    else if (name == "crossenc_batch_tokens_avg")
+      m.avg_batch_tokens = v;
+    else if (name == "crossenc_padding_waste_ratio")
+      m.padding_waste_pct = v * 100.0;
+    else if (name == "crossenc_padded_baseline_waste_ratio")
+      m.padded_baseline_waste_pct = v * 100.0;
+    else if (name == "crossenc_queue_depth_pairs")
+      m.queued_pairs = static_cast<size_t>(v);
+    else if (name == "process_resident_memory_bytes")
+      m.rss_bytes = static_cast<uint64_t>(v);
+    else if (name == "process_cpu_seconds_total")
+      cpu_s = v;
     else if (name.rfind("crossenc_replica_", 0) == 0 && labels.count("replica")) {
       const size_t i = std::strtoul(labels["replica"].c_str(), nullptr, 10);
       if (i > 1024) continue;
@@ -349,16 +365,24 @@ MetricsSnapshot parse_prometheus_metrics(const std::string& text) {
       ReplicaMetrics& r = m.replicas[i];
       r.backend = labels["backend"];
       r.device = labels["device"];
-      if (name == "crossenc_replica_busy_seconds_total") r.busy_ms = v * 1000.0;
-      else if (name == "crossenc_replica_batches_total") r.batches = static_cast<uint64_t>(v);
-      else if (name == "crossenc_replica_pairs_total") r.pairs = static_cast<uint64_t>(v);
-      else if (name == "crossenc_replica_tokens_total") r.tokens = static_cast<uint64_t>(v);
+      if (name == "crossenc_replica_busy_seconds_total")
+        r.busy_ms = v * 1000.0;
+      else if (name == "crossenc_replica_batches_total")
+        r.batches = static_cast<uint64_t>(v);
+      else if (name == "crossenc_replica_pairs_total")
+        r.pairs = static_cast<uint64_t>(v);
+      else if (name == "crossenc_replica_tokens_total")
+        r.tokens = static_cast<uint64_t>(v);
       else if (name == "crossenc_replica_batch_duration_seconds") {
         const std::string q = labels["quantile"];
-        if (q == "0.5") r.batch_latency.p50_ms = v * 1000.0;
-        else if (q == "0.9") r.batch_latency.p90_ms = v * 1000.0;
-        else if (q == "0.95") r.batch_latency.p95_ms = v * 1000.0;
-        else if (q == "0.99") r.batch_latency.p99_ms = v * 1000.0;
+        if (q == "0.5")
+          r.batch_latency.p50_ms = v * 1000.0;
+        else if (q == "0.9")
+          r.batch_latency.p90_ms = v * 1000.0;
+        else if (q == "0.95")
+          r.batch_latency.p95_ms = v * 1000.0;
+        else if (q == "0.99")
+          r.batch_latency.p99_ms = v * 1000.0;
       } else if (name == "crossenc_replica_batch_duration_seconds_count") {
         r.batch_latency.count = static_cast<uint64_t>(v);
       }

@@ -8,7 +8,9 @@
 namespace crossenc::bench {
 
 ProgressBar::ProgressBar(size_t total_pairs, bool enabled)
-    : total_(total_pairs), enabled_(enabled), start_(std::chrono::steady_clock::now()),
+    : total_(total_pairs),
+      enabled_(enabled),
+      start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
 void ProgressBar::set_stage(const std::string& text) {

@@ -44,13 +44,18 @@ struct Block {
 
 class Doc {
  public:
-  void h(int level, std::string t) { blocks_.push_back({Block::Kind::kHeading, level, std::move(t), {}, {}, {}, {}}); }
-  void p(std::string t) { blocks_.push_back({Block::Kind::kPara, 0, std::move(t), {}, {}, {}, {}}); }
+  void h(int level, std::string t) {
+    blocks_.push_back({Block::Kind::kHeading, level, std::move(t), {}, {}, {}, {}});
+  }
+  void p(std::string t) {
+    blocks_.push_back({Block::Kind::kPara, 0, std::move(t), {}, {}, {}, {}});
+  }
   void table(std::vector<std::string> head, std::vector<std::vector<std::string>> rows) {
     blocks_.push_back({Block::Kind::kTable, 0, {}, std::move(head), std::move(rows), {}, {}});
   }
   void figure(std::string alt, std::string file, std::string svg) {
-    blocks_.push_back({Block::Kind::kFigure, 0, std::move(alt), {}, {}, std::move(file), std::move(svg)});
+    blocks_.push_back(
+        {Block::Kind::kFigure, 0, std::move(alt), {}, {}, std::move(file), std::move(svg)});
   }
   const std::vector<Block>& blocks() const { return blocks_; }
 
@@ -61,9 +66,12 @@ class Doc {
 std::string md_cell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -78,14 +86,13 @@ std::string to_markdown(const Doc& doc) {
       case Block::Kind::kHeading:
         o << std::string(static_cast<size_t>(b.level), '#') << " " << b.text << "\n";
         break;
-      case Block::Kind::kPara:
-        o << b.text << "\n";
-        break;
+      case Block::Kind::kPara: o << b.text << "\n"; break;
       case Block::Kind::kTable: {
         o << "|";
         for (const auto& c : b.head) o << " " << md_cell(c) << " |";
         o << "\n|";
-        for (const auto& c : b.head) o << std::string(std::max<size_t>(3, c.size() + 2), '-') << "|";
+        for (const auto& c : b.head)
+          o << std::string(std::max<size_t>(3, c.size() + 2), '-') << "|";
         o << "\n";
         for (const auto& row : b.rows) {
           o << "|";
@@ -94,9 +101,7 @@ std::string to_markdown(const Doc& doc) {
         }
         break;
       }
-      case Block::Kind::kFigure:
-        o << "![" << b.text << "](" << b.file << ")\n";
-        break;
+      case Block::Kind::kFigure: o << "![" << b.text << "](" << b.file << ")\n"; break;
     }
   }
   return o.str();
@@ -149,9 +154,7 @@ std::string to_html(const Doc& doc, const std::string& title) {
       case Block::Kind::kHeading:
         o << "<h" << b.level << ">" << inline_html(b.text) << "</h" << b.level << ">\n";
         break;
-      case Block::Kind::kPara:
-        o << "<p>" << inline_html(b.text) << "</p>\n";
-        break;
+      case Block::Kind::kPara: o << "<p>" << inline_html(b.text) << "</p>\n"; break;
       case Block::Kind::kTable:
         o << "<table>\n<thead><tr>";
         for (const auto& c : b.head) o << "<th>" << html_escape(c) << "</th>";
@@ -166,8 +169,8 @@ std::string to_html(const Doc& doc, const std::string& title) {
         o << "</tbody>\n</table>\n";
         break;
       case Block::Kind::kFigure:
-        o << "<figure>\n" << b.svg << "<figcaption>" << html_escape(b.text)
-          << "</figcaption>\n</figure>\n";
+        o << "<figure>\n"
+          << b.svg << "<figcaption>" << html_escape(b.text) << "</figcaption>\n</figure>\n";
         break;
     }
   }
@@ -198,13 +201,14 @@ std::vector<std::string> stat_row(const std::string& name, const Summary& s) {
 }
 
 std::string batching_line(const ServiceOptions& s) {
-  std::string line = s.dynamic_batching ? "enabled (max_batch=" + std::to_string(s.max_batch_pairs) +
-                                              ", timeout=" + std::to_string(s.timeout_ms) + "ms)"
-                                        : "disabled (max_batch=" + std::to_string(s.max_batch_pairs) + ")";
+  std::string line = s.dynamic_batching
+                         ? "enabled (max_batch=" + std::to_string(s.max_batch_pairs) +
+                               ", timeout=" + std::to_string(s.timeout_ms) + "ms)"
+                         : "disabled (max_batch=" + std::to_string(s.max_batch_pairs) + ")";
   line += " | **Length-Aware:** " + std::string(s.length_aware ? "on" : "off") +
-          " | **Max Batch Tokens:** " + std::to_string(s.max_batch_tokens) +
-          " | **Replicas:** " + std::to_string(s.replicas) +
-          " | **Tokenizer Workers:** " + std::to_string(s.tokenizer_workers);
+          " | **Max Batch Tokens:** " + std::to_string(s.max_batch_tokens) + " | **Replicas:** " +
+          std::to_string(s.replicas) + " | **Tokenizer Workers:** " +
+          std::to_string(s.tokenizer_workers);
   return line;
 }
 
@@ -396,9 +400,11 @@ ReportFiles render_report(const ExperimentResult& res) {
     for (const auto& r : res.runs) {
       same = same && same_batching(s0, r.target.service.value_or(r.config.service));
     }
-    doc.p("**Dynamic Batching:** " +
-          (same ? batching_line(s0) : std::string("varies per config (see each config's Settings)")));
-    doc.p("**Target:** " + (first.target.address.empty() ? first.config.target : first.target.address) +
+    doc.p(
+        "**Dynamic Batching:** " +
+        (same ? batching_line(s0) : std::string("varies per config (see each config's Settings)")));
+    doc.p("**Target:** " +
+          (first.target.address.empty() ? first.config.target : first.target.address) +
           " | **Host:** " + res.host.cpu + ", " + std::to_string(res.host.cores) + " cores, " +
           res.host.kernel + " | **Load Average:** " + f2(res.host.load_before) + " before, " +
           f2(res.host.load_after) + " after");
@@ -431,8 +437,9 @@ ReportFiles render_report(const ExperimentResult& res) {
     doc.table({"Batch", "Conc", "Pairs", "Time(s)", "Lat Avg", "Lat P95", "Lat P99", "TP Avg",
                "TP P95", "Pairs/s", "Config"},
               rows);
-    doc.p("TP is the seed's per-request throughput (pairs / request latency); Pairs/s is "
-          "pairs / wall-clock time of the config, the number that grows with concurrency.");
+    doc.p(
+        "TP is the seed's per-request throughput (pairs / request latency); Pairs/s is "
+        "pairs / wall-clock time of the config, the number that grows with concurrency.");
   }
 
   // Detailed Metrics.
@@ -472,7 +479,8 @@ ReportFiles render_report(const ExperimentResult& res) {
     for (const auto& b : s.buckets) {
       rows.push_back({b.range, f2(b.avg_tp), f2(b.min_tp), f2(b.max_tp), std::to_string(b.count)});
     }
-    doc.table({"Latency Range", "Avg Throughput", "Min Throughput", "Max Throughput", "Count"}, rows);
+    doc.table({"Latency Range", "Avg Throughput", "Min Throughput", "Max Throughput", "Count"},
+              rows);
     doc.p("**Correlation:** " + f3(s.correlation) +
           " (negative correlation expected: lower latency = higher throughput)");
     if (r.has_service) {
@@ -510,16 +518,19 @@ ReportFiles render_report(const ExperimentResult& res) {
       seconds += stats[i].wall_s;
     }
     const double n = static_cast<double>(ok_runs.size());
-    doc.table({"Metric", "Value", "Config"},
-              {{"Best Throughput", f2(stats[best_tp].throughput.avg) + " p/s", short_name(res.runs[best_tp])},
-               {"Best Latency", f2(stats[best_lat].latency.avg) + "ms", short_name(res.runs[best_lat])},
-               {"Avg Throughput", f2(sum_tp / n) + " p/s", "all configs"},
-               {"Avg Latency", f2(sum_lat / n) + "ms", "all configs"},
-               {"Best Aggregate Throughput", f2(stats[best_agg].pairs_per_s) + " pairs/s",
-                short_name(res.runs[best_agg])},
-               {"Total", std::to_string(pairs) + " pairs in " + f2(seconds) + "s, " +
-                             std::to_string(failed) + " failed requests",
-                "all configs"}});
+    doc.table(
+        {"Metric", "Value", "Config"},
+        {{"Best Throughput", f2(stats[best_tp].throughput.avg) + " p/s",
+          short_name(res.runs[best_tp])},
+         {"Best Latency", f2(stats[best_lat].latency.avg) + "ms", short_name(res.runs[best_lat])},
+         {"Avg Throughput", f2(sum_tp / n) + " p/s", "all configs"},
+         {"Avg Latency", f2(sum_lat / n) + "ms", "all configs"},
+         {"Best Aggregate Throughput", f2(stats[best_agg].pairs_per_s) + " pairs/s",
+          short_name(res.runs[best_agg])},
+         {"Total",
+          std::to_string(pairs) + " pairs in " + f2(seconds) + "s, " + std::to_string(failed) +
+              " failed requests",
+          "all configs"}});
   }
 
   // Rounds of the same config side by side: the run-to-run spread on this machine.
@@ -536,14 +547,15 @@ ReportFiles render_report(const ExperimentResult& res) {
       }
       const Summary t = summarize(tp), l = summarize(lat);
       rows.push_back({short_name(res.runs[idx.front()]), std::to_string(idx.size()), f1(t.p50),
-                      f1(t.min), f1(t.max),
-                      f1(t.p50 > 0 ? (t.max - t.min) / t.p50 * 100.0 : 0.0), f1(l.p50)});
+                      f1(t.min), f1(t.max), f1(t.p50 > 0 ? (t.max - t.min) / t.p50 * 100.0 : 0.0),
+                      f1(l.p50)});
     }
     doc.table({"Config", "Rounds", "Pairs/s Median", "Pairs/s Min", "Pairs/s Max", "Spread (%)",
                "Lat Avg Median (ms)"},
               rows);
-    doc.p("Each round runs every config once, rounds one after the other; Spread = (max - min) "
-          "/ median: differences between configs smaller than it are noise.");
+    doc.p(
+        "Each round runs every config once, rounds one after the other; Spread = (max - min) "
+        "/ median: differences between configs smaller than it are noise.");
   }
 
   // Dashboard Metrics Summary.
@@ -617,9 +629,10 @@ ReportFiles render_report(const ExperimentResult& res) {
     } else {
       doc.table({"Stage", "Percentage"}, {{"Client round trip (no server split)", "100.0%"}});
     }
-    doc.p("Shares of the summed request latency. Queue Wait includes waiting for a batch to "
-          "form and for a replica; Other/gRPC is the client's latency minus the server's "
-          "(transport and serialisation; in process, the call itself).");
+    doc.p(
+        "Shares of the summed request latency. Queue Wait includes waiting for a batch to "
+        "form and for a replica; Other/gRPC is the client's latency minus the server's "
+        "(transport and serialisation; in process, the call itself).");
 
     doc.h(3, "Stage Breakdown by Config");
     std::vector<std::vector<std::string>> rows;
@@ -643,19 +656,21 @@ ReportFiles render_report(const ExperimentResult& res) {
       for (const auto& w : r.workers) {
         replicas = true;
         const double wall_ms = std::max(1e-9, r.wall_s * 1e3);
-        rows.push_back({std::to_string(r.index) + "." + w.id, f1(w.avg_batch_ms), f1(w.p95_batch_ms),
-                        f1(static_cast<double>(w.pairs) / std::max(1e-9, r.wall_s)),
-                        std::to_string(w.pairs), std::to_string(w.batches),
-                        f1(w.batches ? static_cast<double>(w.pairs) / static_cast<double>(w.batches) : 0.0),
-                        f1(std::min(100.0, w.busy_ms / wall_ms * 100.0)), w.backend});
+        rows.push_back(
+            {std::to_string(r.index) + "." + w.id, f1(w.avg_batch_ms), f1(w.p95_batch_ms),
+             f1(static_cast<double>(w.pairs) / std::max(1e-9, r.wall_s)), std::to_string(w.pairs),
+             std::to_string(w.batches),
+             f1(w.batches ? static_cast<double>(w.pairs) / static_cast<double>(w.batches) : 0.0),
+             f1(std::min(100.0, w.busy_ms / wall_ms * 100.0)), w.backend});
       }
     }
     if (replicas) {
-      doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)",
-                 "Queries", "Batches", "Avg Batch Pairs", "Busy (%)", "Backend"},
+      doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries",
+                 "Batches", "Avg Batch Pairs", "Busy (%)", "Backend"},
                 rows);
-      doc.p("Workers are engine replicas (Worker ID = config.replica). Latency is per batch; "
-            "Throughput and Queries count pairs; P95 includes the warmup batches.");
+      doc.p(
+          "Workers are engine replicas (Worker ID = config.replica). Latency is per batch; "
+          "Throughput and Queries count pairs; P95 includes the warmup batches.");
     } else {
       // No replica counters from this target: one row per client thread instead.
       for (size_t i : ok_runs) {
@@ -674,22 +689,34 @@ ReportFiles render_report(const ExperimentResult& res) {
                           std::to_string(pairs[c])});
         }
       }
-      doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries"},
-                rows);
-      doc.p("The target reports no replica counters: workers are client threads (Worker ID = "
-            "config.client); latency is per request; Throughput and Queries count pairs.");
+      doc.table(
+          {"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries"},
+          rows);
+      doc.p(
+          "The target reports no replica counters: workers are client threads (Worker ID = "
+          "config.client); latency is per request; Throughput and Queries count pairs.");
     }
   }
 
   // Plots.
   ReportFiles files;
   {
-    LineChart cdf{.title = "Latency CDF", .x_label = "request latency (ms)",
-                  .y_label = "fraction of requests", .series = {}, .y_from_zero = true, .step = true};
-    LineChart tput{.title = "Throughput over time", .x_label = "time since experiment start (s)",
-                   .y_label = "pairs/s", .series = {}, .y_from_zero = true, .step = false};
-    StackedBars stages{.title = "Stage breakdown (mean per request)", .value_label = "ms",
-                       .bars = {}, .segments = {"tokenization", "queue wait", "inference", "other/gRPC"},
+    LineChart cdf{.title = "Latency CDF",
+                  .x_label = "request latency (ms)",
+                  .y_label = "fraction of requests",
+                  .series = {},
+                  .y_from_zero = true,
+                  .step = true};
+    LineChart tput{.title = "Throughput over time",
+                   .x_label = "time since experiment start (s)",
+                   .y_label = "pairs/s",
+                   .series = {},
+                   .y_from_zero = true,
+                   .step = false};
+    StackedBars stages{.title = "Stage breakdown (mean per request)",
+                       .value_label = "ms",
+                       .bars = {},
+                       .segments = {"tokenization", "queue wait", "inference", "other/gRPC"},
                        .values = {}};
     for (size_t i : ok_runs) {
       const RunResult& r = res.runs[i];
@@ -743,8 +770,8 @@ ReportFiles render_report(const ExperimentResult& res) {
                           any ? f1(t.latency_ms) : "-", fmt("%.0f", t.throughput),
                           any ? f1(t.tokenize_ms) : "-", any ? f1(t.inference_ms) : "-",
                           any ? f1(t.queue_ms) : "-", t.has_padding ? f1(t.padding_pct) : "-",
-                          t.has_padding ? f1(t.padded_baseline_pct) : "-",
-                          std::to_string(r.index), f1(t.experiment_t_s)});
+                          t.has_padding ? f1(t.padded_baseline_pct) : "-", std::to_string(r.index),
+                          f1(t.experiment_t_s)});
         }
         ++k;
       }
@@ -756,10 +783,10 @@ ReportFiles render_report(const ExperimentResult& res) {
       doc.p("Every " + std::to_string(every) + "th of " + std::to_string(total) +
             " samples; all of them are in report.json.");
     }
-    doc.table({"Index", "Mem (MB)", "CPU (%)", "Latency (ms)", "Throughput", "Tokenize (ms)",
-               "Inference (ms)", "Queue (ms)", "Padding (%)", "Pad Baseline (%)", "Config",
-               "Time (s)"},
-              rows);
+    doc.table(
+        {"Index", "Mem (MB)", "CPU (%)", "Latency (ms)", "Throughput", "Tokenize (ms)",
+         "Inference (ms)", "Queue (ms)", "Padding (%)", "Pad Baseline (%)", "Config", "Time (s)"},
+        rows);
   }
 
   files.markdown = to_markdown(doc);
@@ -768,12 +795,9 @@ ReportFiles render_report(const ExperimentResult& res) {
   // JSON: every raw number, and the derived ones the tables show.
   ojson j;
   j["format"] = "crossenc-bench-report-1";
-  j["experiment"] = {{"name", ex.name},
-                     {"description", ex.description},
-                     {"repeat", ex.repeat},
-                     {"source", ex.source_path},
-                     {"sample_ms", ex.sample_ms},
-                     {"data_files", ex.data_files}};
+  j["experiment"] = {{"name", ex.name},           {"description", ex.description},
+                     {"repeat", ex.repeat},       {"source", ex.source_path},
+                     {"sample_ms", ex.sample_ms}, {"data_files", ex.data_files}};
   j["timestamp"] = res.timestamp;
   j["tool_version"] = res.tool_version;
   j["host"] = {{"cpu", res.host.cpu},
@@ -791,9 +815,12 @@ ReportFiles render_report(const ExperimentResult& res) {
     o["index"] = r.index;
     o["title"] = config_title(r);
     o["config"] = config_json(r.config);
-    o["target"] = {{"kind", r.target.kind},       {"address", r.target.address},
-                   {"model", r.target.model},     {"backend", r.target.backend},
-                   {"device", r.target.device},   {"dtype", r.target.dtype},
+    o["target"] = {{"kind", r.target.kind},
+                   {"address", r.target.address},
+                   {"model", r.target.model},
+                   {"backend", r.target.backend},
+                   {"device", r.target.device},
+                   {"dtype", r.target.dtype},
                    {"max_length", r.target.max_length}};
     o["error"] = r.error;
     o["setup_s"] = r.setup_s;
@@ -802,8 +829,11 @@ ReportFiles render_report(const ExperimentResult& res) {
     o["wall_s"] = r.wall_s;
     ojson buckets = ojson::array();
     for (const auto& b : s.buckets) {
-      buckets.push_back({{"range", b.range}, {"avg_tp", b.avg_tp}, {"min_tp", b.min_tp},
-                         {"max_tp", b.max_tp}, {"count", b.count}});
+      buckets.push_back({{"range", b.range},
+                         {"avg_tp", b.avg_tp},
+                         {"min_tp", b.min_tp},
+                         {"max_tp", b.max_tp},
+                         {"count", b.count}});
     }
     o["summary"] = {{"requests", s.requests},
                     {"failed", s.failed},
@@ -840,33 +870,48 @@ ReportFiles render_report(const ExperimentResult& res) {
     }
     ojson workers = ojson::array();
     for (const auto& w : r.workers) {
-      workers.push_back({{"id", w.id}, {"backend", w.backend}, {"device", w.device},
-                         {"batches", w.batches}, {"pairs", w.pairs}, {"tokens", w.tokens},
-                         {"busy_ms", w.busy_ms}, {"avg_batch_ms", w.avg_batch_ms},
+      workers.push_back({{"id", w.id},
+                         {"backend", w.backend},
+                         {"device", w.device},
+                         {"batches", w.batches},
+                         {"pairs", w.pairs},
+                         {"tokens", w.tokens},
+                         {"busy_ms", w.busy_ms},
+                         {"avg_batch_ms", w.avg_batch_ms},
                          {"p95_batch_ms", w.p95_batch_ms}});
     }
     o["workers"] = workers;
     ojson samples = ojson::array();
     for (const auto& t : r.samples) {
-      samples.push_back({{"t_s", t.t_s}, {"experiment_t_s", t.experiment_t_s},
-                         {"period_s", t.period_s}, {"rss_mb", t.rss_mb}, {"cpu_pct", t.cpu_pct},
-                         {"server_side", t.server_side}, {"requests", t.requests},
-                         {"pairs", t.pairs}, {"latency_ms", t.latency_ms},
-                         {"throughput", t.throughput}, {"tokenize_ms", t.tokenize_ms},
-                         {"inference_ms", t.inference_ms}, {"queue_ms", t.queue_ms},
-                         {"has_padding", t.has_padding}, {"padding_pct", t.padding_pct},
+      samples.push_back({{"t_s", t.t_s},
+                         {"experiment_t_s", t.experiment_t_s},
+                         {"period_s", t.period_s},
+                         {"rss_mb", t.rss_mb},
+                         {"cpu_pct", t.cpu_pct},
+                         {"server_side", t.server_side},
+                         {"requests", t.requests},
+                         {"pairs", t.pairs},
+                         {"latency_ms", t.latency_ms},
+                         {"throughput", t.throughput},
+                         {"tokenize_ms", t.tokenize_ms},
+                         {"inference_ms", t.inference_ms},
+                         {"queue_ms", t.queue_ms},
+                         {"has_padding", t.has_padding},
+                         {"padding_pct", t.padding_pct},
                          {"padded_baseline_pct", t.padded_baseline_pct}});
     }
     o["samples"] = samples;
     ojson reqs = ojson::array();
     for (const auto& q : r.requests) {
-      ojson x = {{"client", q.client}, {"index", q.index},      {"start_s", q.start_s},
+      ojson x = {{"client", q.client},         {"index", q.index}, {"start_s", q.start_s},
                  {"latency_ms", q.latency_ms}, {"pairs", q.pairs}, {"ok", q.ok}};
       if (!q.ok) x["error"] = q.error;
       if (q.has_stages || q.has_server_total) {
-        x["server"] = {{"total_ms", q.server.total_ms},   {"queue_ms", q.server.queue_ms},
+        x["server"] = {{"total_ms", q.server.total_ms},
+                       {"queue_ms", q.server.queue_ms},
                        {"tokenize_ms", q.server.tokenize_ms},
-                       {"inference_ms", q.server.inference_ms}, {"tokens", q.server.tokens}};
+                       {"inference_ms", q.server.inference_ms},
+                       {"tokens", q.server.tokens}};
       }
       reqs.push_back(std::move(x));
     }

@@ -27,12 +27,12 @@ struct RequestRecord {
 
 // One sampling period of a run.
 struct TimeSample {
-  double t_s = 0;            // end of the period, since the run's clock started
-  double experiment_t_s = 0; // same, since the experiment started (plots)
+  double t_s = 0;             // end of the period, since the run's clock started
+  double experiment_t_s = 0;  // same, since the experiment started (plots)
   double period_s = 0;
-  double rss_mb = 0, cpu_pct = 0;  // 100 = one core
-  bool server_side = false;        // rss/cpu of the serving process (false: of this client)
-  size_t requests = 0, pairs = 0;  // completed in the period
+  double rss_mb = 0, cpu_pct = 0;         // 100 = one core
+  bool server_side = false;               // rss/cpu of the serving process (false: of this client)
+  size_t requests = 0, pairs = 0;         // completed in the period
   double latency_ms = 0, throughput = 0;  // mean latency of those requests; pairs/s
   double tokenize_ms = 0, inference_ms = 0, queue_ms = 0;
   bool has_padding = false;

@@ -213,8 +213,8 @@ RunResult run_config(const RunConfig& config, int index, int run_count, const Da
     auto warm = target->open_session();
     for (int i = 0; i < config.load.warmup; ++i) {
       // Client id -1: warmup pairs differ from every measured request's.
-      warm->score(data.request(config.load.seed, -1, i, config.load.batch,
-                               config.load.mix_queries));
+      warm->score(
+          data.request(config.load.seed, -1, i, config.load.batch, config.load.mix_queries));
     }
     for (int c = 0; c < clients; ++c) sessions.push_back(target->open_session());
   } catch (const std::exception& e) {
@@ -238,8 +238,8 @@ RunResult run_config(const RunConfig& config, int index, int run_count, const Da
     threads.emplace_back([&, c] {
       std::vector<std::vector<Pair>> todo;  // built before the clock starts
       for (int i = 0; i < per_client; ++i) {
-        todo.push_back(data.request(config.load.seed, c, i, config.load.batch,
-                                    config.load.mix_queries));
+        todo.push_back(
+            data.request(config.load.seed, c, i, config.load.batch, config.load.mix_queries));
       }
       ready.count_down();
       go.wait();
@@ -251,7 +251,8 @@ RunResult run_config(const RunConfig& config, int index, int run_count, const Da
         r.pairs = todo[static_cast<size_t>(i)].size();
         const auto ts = Clock::now();
         try {
-          const TargetReply reply = sessions[static_cast<size_t>(c)]->score(todo[static_cast<size_t>(i)]);
+          const TargetReply reply =
+              sessions[static_cast<size_t>(c)]->score(todo[static_cast<size_t>(i)]);
           r.has_stages = reply.has_stages;
           r.has_server_total = reply.has_server_total;
           r.server = reply.timing;
@@ -297,8 +298,8 @@ RunResult run_config(const RunConfig& config, int index, int run_count, const Da
   for (auto& t : threads) t.join();
   const double end_s = secs(t0, Clock::now());
   if (records.size() > sampler.sampled() || result.samples.empty()) {
-    const bool short_tail = !result.samples.empty() &&
-                            (end_s - sampler.last_t()) * 2000.0 < sample_ms;
+    const bool short_tail =
+        !result.samples.empty() && (end_s - sampler.last_t()) * 2000.0 < sample_ms;
     take_sample(end_s, short_tail);
   }
   progress.update(pairs_before + pairs_done.load());
@@ -327,8 +328,8 @@ RunResult run_config(const RunConfig& config, int index, int run_count, const Da
   const Summary s = summarize(lat);
   progress.skip(config.planned_pairs() - std::min(config.planned_pairs(), pairs));
   std::ostringstream line;
-  line << tag << desc << ": " << pairs << " pairs in " << fmt("%.2f", result.wall_s) << "s = "
-       << fmt("%.1f", pairs / std::max(1e-9, result.wall_s)) << " pairs/s, latency avg "
+  line << tag << desc << ": " << pairs << " pairs in " << fmt("%.2f", result.wall_s)
+       << "s = " << fmt("%.1f", pairs / std::max(1e-9, result.wall_s)) << " pairs/s, latency avg "
        << fmt("%.1f", s.avg) << " ms, p95 " << fmt("%.1f", s.p95) << " ms";
   if (failed > 0) {
     std::string first;

@@ -47,9 +47,7 @@ void header(std::ostringstream& o, int w, int h, const std::string& title) {
 }
 
 // Series past the palette repeat its colours dashed.
-std::string dash(size_t i) {
-  return i >= kPaletteSize ? " stroke-dasharray=\"6,3\"" : "";
-}
+std::string dash(size_t i) { return i >= kPaletteSize ? " stroke-dasharray=\"6,3\"" : ""; }
 
 // Legend entries (a line in each series' style) stacked in a column starting at (x, y).
 void legend(std::ostringstream& o, double x, double y, const std::vector<std::string>& names) {
@@ -127,11 +125,15 @@ std::string render_line_chart(const LineChart& chart, int width, int height) {
   std::ostringstream o;
   header(o, width, height, chart.title);
   o << "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n";
-  for (double t : yt) o << "<line x1=\"" << num(left) << "\" y1=\"" << num(py(t)) << "\" x2=\"" << num(left + pw) << "\" y2=\"" << num(py(t)) << "\"/>\n";
-  for (double t : xt) o << "<line x1=\"" << num(px(t)) << "\" y1=\"" << num(top) << "\" x2=\"" << num(px(t)) << "\" y2=\"" << num(top + ph) << "\"/>\n";
+  for (double t : yt)
+    o << "<line x1=\"" << num(left) << "\" y1=\"" << num(py(t)) << "\" x2=\"" << num(left + pw)
+      << "\" y2=\"" << num(py(t)) << "\"/>\n";
+  for (double t : xt)
+    o << "<line x1=\"" << num(px(t)) << "\" y1=\"" << num(top) << "\" x2=\"" << num(px(t))
+      << "\" y2=\"" << num(top + ph) << "\"/>\n";
   o << "</g>\n";
-  o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(pw) << "\" height=\""
-    << num(ph) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
+  o << "<rect x=\"" << num(left) << "\" y=\"" << num(top) << "\" width=\"" << num(pw)
+    << "\" height=\"" << num(ph) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
   const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1, xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
   for (double t : yt) text(o, left - 6, py(t) + 4, tick_label(t, ystep), "end", 11);
   for (double t : xt) text(o, px(t), top + ph + 16, tick_label(t, xstep), "middle", 11);
@@ -189,7 +191,9 @@ std::string render_stacked_bars(const StackedBars& chart, int width) {
     lx += 24 + 7.0 * static_cast<double>(chart.segments[i].size());
   }
   o << "<g stroke=\"#e0e0e0\">\n";
-  for (double t : ticks) o << "<line x1=\"" << num(px(t)) << "\" y1=\"" << num(top - 4) << "\" x2=\"" << num(px(t)) << "\" y2=\"" << num(top + ph) << "\"/>\n";
+  for (double t : ticks)
+    o << "<line x1=\"" << num(px(t)) << "\" y1=\"" << num(top - 4) << "\" x2=\"" << num(px(t))
+      << "\" y2=\"" << num(top + ph) << "\"/>\n";
   o << "</g>\n";
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : 1;
   for (double t : ticks) text(o, px(t), top + ph + 16, tick_label(t, step), "middle", 11);
@@ -206,8 +210,9 @@ std::string render_stacked_bars(const StackedBars& chart, int width) {
       if (v <= 0) continue;
       o << "<rect x=\"" << num(px(x)) << "\" y=\"" << num(y) << "\" width=\""
         << num(std::max(0.5, px(x + v) - px(x))) << "\" height=\"" << num(bar_h) << "\" fill=\""
-        << kPalette[s % kPaletteSize] << "\"><title>" << xml_escape(chart.segments.size() > s ? chart.segments[s] : "")
-        << ": " << num(v) << "</title></rect>\n";
+        << kPalette[s % kPaletteSize] << "\"><title>"
+        << xml_escape(chart.segments.size() > s ? chart.segments[s] : "") << ": " << num(v)
+        << "</title></rect>\n";
       x += v;
     }
   }

@@ -21,8 +21,8 @@ struct LineChart {
 
 struct StackedBars {
   std::string title, value_label;
-  std::vector<std::string> bars;      // one per row, top to bottom
-  std::vector<std::string> segments;  // legend names, left to right
+  std::vector<std::string> bars;            // one per row, top to bottom
+  std::vector<std::string> segments;        // legend names, left to right
   std::vector<std::vector<double>> values;  // [bar][segment], >= 0
 };
 

@@ -25,8 +25,8 @@ void ModelConfig::validate() const {
   // Finite too: 1e300 in a config.json reads as +Inf, which would flatten every LayerNorm.
   require(layer_norm_eps > 0.0f && std::isfinite(layer_norm_eps),
           "layer_norm_eps must be finite and > 0");
-  require(hidden_act == "gelu", "hidden_act '" + hidden_act +
-                                    "' is not supported (only the exact erf 'gelu')");
+  require(hidden_act == "gelu",
+          "hidden_act '" + hidden_act + "' is not supported (only the exact erf 'gelu')");
   require(dtype == DType::F32 || dtype == DType::F16, "weight dtype must be f32 or f16");
 }
 

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "crossenc/error.h"
 #include "config_json.h"
+#include "crossenc/error.h"
 #include "json_int.h"
 
 namespace crossenc {
@@ -27,7 +27,9 @@ constexpr uint64_t kPrime2 = 0xC2B2AE3D27D4EB4Full;
 inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 inline uint64_t round64(uint64_t acc, uint64_t w) { return rotl(acc + w * kPrime2, 31) * kPrime1; }
 
-uint64_t align_up(uint64_t x) { return (x + kModelAlignment - 1) / kModelAlignment * kModelAlignment; }
+uint64_t align_up(uint64_t x) {
+  return (x + kModelAlignment - 1) / kModelAlignment * kModelAlignment;
+}
 
 json config_to_json(const ModelConfig& c) {
   return {{"architecture", c.architecture},
@@ -191,7 +193,8 @@ std::vector<uint8_t> serialize_model(const ModelConfig& config, const TokenizerC
   std::memcpy(h.magic, kModelMagic, sizeof(h.magic));
   h.version = kModelFormatVersion;
   h.header_size = sizeof(FileHeader);
-  h.metadata = {align_up(sizeof(FileHeader)), meta_str.size(), checksum64(meta_str.data(), meta_str.size())};
+  h.metadata = {align_up(sizeof(FileHeader)), meta_str.size(),
+                checksum64(meta_str.data(), meta_str.size())};
   h.vocab = {align_up(h.metadata.offset + h.metadata.size), vocab_str.size(),
              checksum64(vocab_str.data(), vocab_str.size())};
   h.data.offset = align_up(h.vocab.offset + h.vocab.size);
@@ -284,8 +287,9 @@ void ModelFile::parse() {
   const std::string where = "model '" + path_ + "'";
   std::memcpy(&header_, base_, sizeof(FileHeader));
   if (std::memcmp(header_.magic, kModelMagic, sizeof(kModelMagic)) != 0) {
-    throw Error(where + " is not a crossenc model file (wrong magic; convert a Hugging Face "
-                        "folder with 'crossenc convert')");
+    throw Error(where +
+                " is not a crossenc model file (wrong magic; convert a Hugging Face "
+                "folder with 'crossenc convert')");
   }
   if (header_.version != kModelFormatVersion) {
     throw Error(where + " has format version " + std::to_string(header_.version) +

@@ -351,9 +351,7 @@ void Tokenizer::Impl::encode_text(std::string_view text, const char* what, size_
     }
     if (b < 0x80) {
       switch (ascii_class[b]) {
-        case kAsciiWord:
-          enc.ascii_word_char(b);
-          break;
+        case kAsciiWord: enc.ascii_word_char(b); break;
         case kAsciiSpace:
           enc.boundary();
           if (out.size() >= limit) return validate_utf8(begin, p + 1, end, what);
@@ -362,8 +360,7 @@ void Tokenizer::Impl::encode_text(std::string_view text, const char* what, size_
           enc.ascii_punct(b);
           if (out.size() >= limit) return validate_utf8(begin, p + 1, end, what);
           break;
-        case kAsciiRemove:
-          break;
+        case kAsciiRemove: break;
       }
       ++p;
       continue;

@@ -22,16 +22,15 @@ void bias_activation_rows(float* out, const float* bias, int64_t r0, int64_t r1,
 
 }  // namespace
 
-void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n,
-                     Activation act, ThreadPool& pool) {
+void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n, Activation act,
+                     ThreadPool& pool) {
   if (const SimdKernels* simd = simd_kernels(isa)) {
     simd->bias_activation(out, bias, m, n, act, pool);
     return;
   }
   if (act == Activation::None && !bias) return;
-  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
-    bias_activation_rows(out, bias, r0, r1, n, act);
-  });
+  pool.parallel_for(
+      m, [&](int64_t r0, int64_t r1) { bias_activation_rows(out, bias, r0, r1, n, act); });
 }
 
 }  // namespace crossenc::cpu

@@ -45,7 +45,8 @@ struct BiasActivation {
       rows(out, bias, 0, m, n, act);
       return;
     }
-    pool.parallel_for(m, [&](int64_t r0, int64_t r1) { rows(out, bias, r0, r1, n, act); }, 32);
+    pool.parallel_for(
+        m, [&](int64_t r0, int64_t r1) { rows(out, bias, r0, r1, n, act); }, 32);
   }
 };
 

@@ -63,8 +63,8 @@ void attention(Isa isa, const float* qkv, const int32_t* offsets, int num_seqs, 
       const int s = static_cast<int>(t / heads), h = static_cast<int>(t % heads);
       const int64_t base = offsets[s], len = offsets[s + 1] - offsets[s];
       if (len == 0) continue;
-      attend_head(qkv, base, len, cls_only ? 1 : len, hidden, h, head_dim, out,
-                  cls_only ? s : base, scores, acc);
+      attend_head(qkv, base, len, cls_only ? 1 : len, hidden, h, head_dim, out, cls_only ? s : base,
+                  scores, acc);
     }
   });
 }

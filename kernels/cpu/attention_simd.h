@@ -185,24 +185,30 @@ struct Attention {
     // Tasks handed out dynamically (lengths differ within a batch): whole sequences when there
     // are enough to keep every thread busy, else (sequence, head) pairs.
     if (!cls_only && num_seqs >= 4 * pool.size()) {
-      pool.parallel_for(num_seqs, [&](int64_t s0, int64_t s1) {
-        thread_local Scratch scratch;
-        for (int64_t s = s0; s < s1; ++s) {
-          const int64_t len = offsets[s + 1] - offsets[s];
-          if (len > 0) sequence(qkv, offsets[s], len, hidden, heads, out, scratch);
-        }
-      }, 1);
+      pool.parallel_for(
+          num_seqs,
+          [&](int64_t s0, int64_t s1) {
+            thread_local Scratch scratch;
+            for (int64_t s = s0; s < s1; ++s) {
+              const int64_t len = offsets[s + 1] - offsets[s];
+              if (len > 0) sequence(qkv, offsets[s], len, hidden, heads, out, scratch);
+            }
+          },
+          1);
       return;
     }
-    pool.parallel_for(int64_t{num_seqs} * heads, [&](int64_t t0, int64_t t1) {
-      thread_local Scratch scratch;
-      for (int64_t t = t0; t < t1; ++t) {
-        const int s = static_cast<int>(t / heads), h = static_cast<int>(t % heads);
-        const int64_t base = offsets[s], len = offsets[s + 1] - offsets[s];
-        if (len == 0) continue;
-        head(qkv, base, len, cls_only ? 1 : len, hidden, h, out, cls_only ? s : base, scratch);
-      }
-    }, cls_only ? 8 : 1);
+    pool.parallel_for(
+        int64_t{num_seqs} * heads,
+        [&](int64_t t0, int64_t t1) {
+          thread_local Scratch scratch;
+          for (int64_t t = t0; t < t1; ++t) {
+            const int s = static_cast<int>(t / heads), h = static_cast<int>(t % heads);
+            const int64_t base = offsets[s], len = offsets[s + 1] - offsets[s];
+            if (len == 0) continue;
+            head(qkv, base, len, cls_only ? 1 : len, hidden, h, out, cls_only ? s : base, scratch);
+          }
+        },
+        cls_only ? 8 : 1);
   }
 };
 

@@ -19,9 +19,9 @@
 
 #include "cpu_ops.h"
 #include "crossenc/error.h"
-#include "gemm_amx.h"
 #include "crossenc/half.h"
 #include "crossenc/model_file.h"
+#include "gemm_amx.h"
 
 namespace crossenc {
 
@@ -249,8 +249,8 @@ class CpuBackend final : public Backend {
     Timer timer(this, "gemm", w.cols, w.rows);
     std::optional<FloatVector> b;
     if (bias) b.emplace(*bias);
-    cpu::gemm(config_, activations(a), weight_ref(w), b ? b->get() : nullptr, act,
-              out.as<float>(), a.rows, w.rows, a.cols, pool_);
+    cpu::gemm(config_, activations(a), weight_ref(w), b ? b->get() : nullptr, act, out.as<float>(),
+              a.rows, w.rows, a.cols, pool_);
   }
 
   void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
@@ -302,8 +302,8 @@ class CpuBackend final : public Backend {
     std::string out;
     char line[160];
     for (const auto& [name, op] : profile_ops_) {
-      std::snprintf(line, sizeof line, "%-24s %4d calls %9.3f ms %5.1f%%\n", name.c_str(),
-                    op.calls, op.seconds * 1e3, total > 0 ? 100.0 * op.seconds / total : 0.0);
+      std::snprintf(line, sizeof line, "%-24s %4d calls %9.3f ms %5.1f%%\n", name.c_str(), op.calls,
+                    op.seconds * 1e3, total > 0 ? 100.0 * op.seconds / total : 0.0);
       out += line;
     }
     std::snprintf(line, sizeof line, "%-24s %15s %9.3f ms\n", "total", "", total * 1e3);

@@ -47,8 +47,8 @@ void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* 
           Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool);
 
 // out[i, j] = act(out[i, j] + bias[j]) in place; bias may be null.
-void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n,
-                     Activation act, ThreadPool& pool);
+void bias_activation(Isa isa, float* out, const float* bias, int64_t m, int64_t n, Activation act,
+                     ThreadPool& pool);
 
 // out = LayerNorm(x + residual) * gamma + beta per row; out may alias x or residual.
 void add_layernorm(Isa isa, const float* x, const float* residual, const float* gamma,
@@ -73,20 +73,19 @@ struct SimdKernels {
   const char* name;
   void (*gemm)(const float* a, WeightRef w, const float* bias, Activation act, float* out,
                int64_t m, int64_t n, int64_t k, ThreadPool& pool);
-  void (*gemm_eigen)(const float* a, const float* w, float* out, int64_t m, int64_t n,
-                     int64_t k, ThreadPool& pool);
+  void (*gemm_eigen)(const float* a, const float* w, float* out, int64_t m, int64_t n, int64_t k,
+                     ThreadPool& pool);
   void (*bias_activation)(float* out, const float* bias, int64_t m, int64_t n, Activation act,
                           ThreadPool& pool);
   void (*add_layernorm)(const float* x, const float* residual, const float* gamma,
                         const float* beta, float eps, float* out, int64_t rows, int64_t cols,
                         ThreadPool& pool);
   // Returns false for head sizes it has no kernel for (the caller falls back).
-  bool (*attention)(const float* qkv, const int32_t* offsets, int num_seqs, int hidden,
-                    int heads, bool cls_only, float* out, ThreadPool& pool);
-  void (*embed)(const int32_t* ids, const int32_t* types, const int32_t* positions,
-                int64_t tokens, WeightRef word, WeightRef position, WeightRef token_type,
-                const float* gamma, const float* beta, float eps, int hidden, float* out,
-                ThreadPool& pool);
+  bool (*attention)(const float* qkv, const int32_t* offsets, int num_seqs, int hidden, int heads,
+                    bool cls_only, float* out, ThreadPool& pool);
+  void (*embed)(const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t tokens,
+                WeightRef word, WeightRef position, WeightRef token_type, const float* gamma,
+                const float* beta, float eps, int hidden, float* out, ThreadPool& pool);
 };
 const SimdKernels* avx512_kernels();
 const SimdKernels* avx2_kernels();

@@ -41,13 +41,13 @@ void embed(Isa isa, const int32_t* ids, const int32_t* types, const int32_t* pos
            const float* gamma, const float* beta, float eps, int hidden, float* out,
            ThreadPool& pool) {
   if (const SimdKernels* simd = simd_kernels(isa)) {
-    simd->embed(ids, types, positions, tokens, word, position, token_type, gamma, beta, eps,
-                hidden, out, pool);
+    simd->embed(ids, types, positions, tokens, word, position, token_type, gamma, beta, eps, hidden,
+                out, pool);
     return;
   }
   pool.parallel_for(tokens, [&](int64_t t0, int64_t t1) {
-    embed_rows(ids, types, positions, t0, t1, word, position, token_type, gamma, beta, eps,
-               hidden, out);
+    embed_rows(ids, types, positions, t0, t1, word, position, token_type, gamma, beta, eps, hidden,
+               out);
   });
 }
 

@@ -42,10 +42,9 @@ struct Embed {
     }
   }
 
-  static void rows(const int32_t* ids, const int32_t* types, const int32_t* positions,
-                   int64_t t0, int64_t t1, WeightRef word, WeightRef position,
-                   WeightRef token_type, const float* gamma, const float* beta, float eps,
-                   int hidden, float* out) {
+  static void rows(const int32_t* ids, const int32_t* types, const int32_t* positions, int64_t t0,
+                   int64_t t1, WeightRef word, WeightRef position, WeightRef token_type,
+                   const float* gamma, const float* beta, float eps, int hidden, float* out) {
     for (int64_t t = t0; t < t1; ++t) {
       float* o = out + t * hidden;
       add_row(word, ids[t], hidden, o, true);
@@ -64,10 +63,13 @@ struct Embed {
                   int64_t tokens, WeightRef word, WeightRef position, WeightRef token_type,
                   const float* gamma, const float* beta, float eps, int hidden, float* out,
                   ThreadPool& pool) {
-    pool.parallel_for(tokens, [&](int64_t t0, int64_t t1) {
-      rows(ids, types, positions, t0, t1, word, position, token_type, gamma, beta, eps, hidden,
-           out);
-    }, 64);
+    pool.parallel_for(
+        tokens,
+        [&](int64_t t0, int64_t t1) {
+          rows(ids, types, positions, t0, t1, word, position, token_type, gamma, beta, eps, hidden,
+               out);
+        },
+        64);
   }
 };
 

@@ -8,8 +8,8 @@
 
 #include "cpu_ops.h"
 #include "crossenc/error.h"
-#include "gemm_amx.h"
 #include "crossenc/half.h"
+#include "gemm_amx.h"
 
 #define CROSSENC_SIMD_NS generic
 #include "gemm_eigen.h"
@@ -45,8 +45,9 @@ KernelConfig parse_gemm_path(const char* name) {
   }
   if (s == "own-amx") {
     if (!amx_available()) {
-      throw Error("CPU GEMM path 'own-amx' needs AMX-BF16 (this CPU, OS or CROSSENC_CPU_ISA "
-                  "does not allow it)");
+      throw Error(
+          "CPU GEMM path 'own-amx' needs AMX-BF16 (this CPU, OS or CROSSENC_CPU_ISA "
+          "does not allow it)");
     }
     return {GemmPath::Own, require(Isa::Avx512, s), true};
   }
@@ -61,7 +62,8 @@ KernelConfig parse_gemm_path(const char* name) {
 
 std::string kernel_config_name(const KernelConfig& config) {
   switch (config.gemm) {
-    case GemmPath::Own: return std::string("own-") + isa_name(config.isa) + (config.amx ? "+amx" : "");
+    case GemmPath::Own:
+      return std::string("own-") + isa_name(config.isa) + (config.amx ? "+amx" : "");
     case GemmPath::Blas: return std::string("blas, ") + isa_name(config.isa) + " ops";
     case GemmPath::Eigen: return std::string("eigen-") + isa_name(config.isa);
     case GemmPath::Reference: return "reference";
@@ -132,8 +134,8 @@ void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* 
     case GemmPath::Blas: {
       const auto ld = static_cast<blasint>(std::max<int64_t>(k, 1));
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
-                  static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, ld, w32, ld, 0.0f,
-                  out, static_cast<blasint>(n));
+                  static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, ld, w32, ld, 0.0f, out,
+                  static_cast<blasint>(n));
       break;
     }
     case GemmPath::Eigen:

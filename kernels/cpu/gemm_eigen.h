@@ -20,12 +20,15 @@ inline void gemm_eigen_rows(const float* a, const float* w, float* out, int64_t 
                             int64_t k, ThreadPool& pool) {
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   // Split rows of `a` across our pool: Eigen's own threading would need OpenMP.
-  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
-    Eigen::Map<const RowMatrix> A(a + r0 * k, r1 - r0, k);
-    Eigen::Map<const RowMatrix> W(w, n, k);
-    Eigen::Map<RowMatrix> O(out + r0 * n, r1 - r0, n);
-    O.noalias() = A * W.transpose();
-  }, std::max<int64_t>(64, m / (4 * pool.size())));
+  pool.parallel_for(
+      m,
+      [&](int64_t r0, int64_t r1) {
+        Eigen::Map<const RowMatrix> A(a + r0 * k, r1 - r0, k);
+        Eigen::Map<const RowMatrix> W(w, n, k);
+        Eigen::Map<RowMatrix> O(out + r0 * n, r1 - r0, n);
+        O.noalias() = A * W.transpose();
+      },
+      std::max<int64_t>(64, m / (4 * pool.size())));
 }
 
 }  // namespace crossenc::cpu::CROSSENC_SIMD_NS

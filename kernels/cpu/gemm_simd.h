@@ -89,8 +89,10 @@ struct OwnGemm {
       const F bb = V::set1(bias ? bias[r] : 0.0f);
       for (int v = 0; v < kNV; ++v) {
         F x = V::add(acc[r][v], bb);
-        if (act == Activation::Gelu) x = vgelu<V>(x);
-        else if (act == Activation::Tanh) x = vtanh<V>(x);
+        if (act == Activation::Gelu)
+          x = vgelu<V>(x);
+        else if (act == Activation::Tanh)
+          x = vtanh<V>(x);
         acc[r][v] = x;
       }
     }
@@ -122,8 +124,9 @@ struct OwnGemm {
         }
         if (p < k) {
           const int rest = static_cast<int>(k - p);
-          V::store_part(dst + p, bf16 ? V::load_bf16_part(src + p, rest)
-                                      : V::load_half_part(src + p, rest), rest);
+          V::store_part(dst + p,
+                        bf16 ? V::load_bf16_part(src + p, rest) : V::load_half_part(src + p, rest),
+                        rest);
         }
       }
     }
@@ -136,8 +139,7 @@ struct OwnGemm {
   // from L2 with the group's rows in L1; a panel's output rows are finished a chunk (>= 32
   // columns, whole cache lines) at a time; weights come from memory once per block.
   static void run(const float* a, WeightRef w, const float* bias, Activation act, float* out,
-                  int64_t m, int64_t n, int64_t k, int64_t p0, int64_t p1, int64_t g0,
-                  int64_t g1) {
+                  int64_t m, int64_t n, int64_t k, int64_t p0, int64_t p1, int64_t g0, int64_t g1) {
     thread_local ScratchBuffer pack_buf, stage_buf;
     // Measured best on a 2 MB-L2 core shared with other jobs (smaller than L2/2: a time
     // slice of another process evicts part of it).
@@ -191,14 +193,16 @@ struct OwnGemm {
     // else output columns (a few [CLS] rows in the last layer, the pooler).
     if (panels >= 4 * pool.size()) {
       const int64_t grain = std::clamp<int64_t>(panels / (4 * pool.size()), 1, 4);
-      pool.parallel_for(panels, [&](int64_t p0, int64_t p1) {
-        run(a, w, bias, act, out, m, n, k, p0, p1, 0, groups);
-      }, grain);
+      pool.parallel_for(
+          panels,
+          [&](int64_t p0, int64_t p1) { run(a, w, bias, act, out, m, n, k, p0, p1, 0, groups); },
+          grain);
     } else {
       const int64_t grain = std::max<int64_t>(1, groups / (4 * pool.size()));
-      pool.parallel_for(groups, [&](int64_t g0, int64_t g1) {
-        run(a, w, bias, act, out, m, n, k, 0, panels, g0, g1);
-      }, grain);
+      pool.parallel_for(
+          groups,
+          [&](int64_t g0, int64_t g1) { run(a, w, bias, act, out, m, n, k, 0, panels, g0, g1); },
+          grain);
     }
   }
 };
@@ -207,8 +211,8 @@ struct OwnGemm {
 // 48-token panel mostly padding: pick the panel width with the least padded work, weighing the
 // narrower tiles' lower FMA-to-load ratio.
 template <class V>
-void own_gemm(const float* a, WeightRef w, const float* bias, Activation act, float* out,
-              int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
+void own_gemm(const float* a, WeightRef w, const float* bias, Activation act, float* out, int64_t m,
+              int64_t n, int64_t k, ThreadPool& pool) {
   auto cost = [m](int nv, double slowdown) {
     const int64_t nt = int64_t{nv} * V::kW;
     return static_cast<double>((m + nt - 1) / nt * nt) * slowdown;

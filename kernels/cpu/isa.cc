@@ -57,10 +57,14 @@ Isa detect_isa() {
   if (const char* cap = std::getenv("CROSSENC_CPU_ISA"); cap && *cap) {
     const std::string c = cap;
     Isa want;
-    if (c == "generic") want = Isa::Generic;
-    else if (c == "avx2") want = Isa::Avx2;
-    else if (c == "avx512" || c == "amx") want = Isa::Avx512;  // "avx512" also turns AMX off
-    else throw Error("CROSSENC_CPU_ISA='" + c + "': expected generic, avx2, avx512 or amx");
+    if (c == "generic")
+      want = Isa::Generic;
+    else if (c == "avx2")
+      want = Isa::Avx2;
+    else if (c == "avx512" || c == "amx")
+      want = Isa::Avx512;  // "avx512" also turns AMX off
+    else
+      throw Error("CROSSENC_CPU_ISA='" + c + "': expected generic, avx2, avx512 or amx");
     if (want < best) best = want;
   }
   return best;

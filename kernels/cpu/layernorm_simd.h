@@ -65,9 +65,10 @@ struct LayerNorm {
       rows(x, residual, gamma, beta, eps, out, 0, rows_n, cols);
       return;
     }
-    pool.parallel_for(rows_n, [&](int64_t r0, int64_t r1) {
-      rows(x, residual, gamma, beta, eps, out, r0, r1, cols);
-    }, 64);
+    pool.parallel_for(
+        rows_n,
+        [&](int64_t r0, int64_t r1) { rows(x, residual, gamma, beta, eps, out, r0, r1, cols); },
+        64);
   }
 };
 

@@ -33,10 +33,10 @@ namespace crossenc::cpu::CROSSENC_SIMD_NS {
 
 struct Avx512 {
   using F = __m512;
-  static constexpr int kW = 16;   // floats per vector
+  static constexpr int kW = 16;     // floats per vector
   static constexpr int kRegs = 32;  // vector registers
-  static constexpr int kMR = 8;   // GEMM tile: output columns (weight rows) per tile
-  static constexpr int kNV = 3;   // GEMM tile: token vectors per tile (48 tokens)
+  static constexpr int kMR = 8;     // GEMM tile: output columns (weight rows) per tile
+  static constexpr int kNV = 3;     // GEMM tile: token vectors per tile (48 tokens)
   static constexpr const char* kName = "avx512";
 
   static __mmask16 mask(int n) { return static_cast<__mmask16>((1u << n) - 1u); }
@@ -73,8 +73,8 @@ struct Avx512 {
   static F abs(F a) { return _mm512_abs_ps(a); }
   static F copysign(F mag, F sgn) {  // |mag| with the sign of sgn: bitwise s ? sgn : mag
     const __m512i s = _mm512_set1_epi32(INT32_MIN);
-    return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(mag),
-                                                         _mm512_castps_si512(sgn), s, 0xd8));
+    return _mm512_castsi512_ps(
+        _mm512_ternarylogic_epi32(_mm512_castps_si512(mag), _mm512_castps_si512(sgn), s, 0xd8));
   }
   static F round(F a) {
     return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -94,33 +94,33 @@ struct Avx512 {
   // coefficients picked per lane with vpermps. ~20 instructions instead of ~40 for erfc + exp.
   static F gelu(F x) {
     alignas(64) static constexpr float kC[6][16] = {
-      {2.50062571e-09f, 0.276326388f, 0.520499885f, 0.711155653f, 0.842700779f, 0.92290014f,
-        0.966105163f, 0.986671686f, 0.995322287f, 0.998537302f, 0.999593019f, 0.999899387f,
-        0.999977887f, 0.999995708f, 0.999999285f, 0.999999881f},
-      {0.282094628f, 0.265003115f, 0.219695285f, 0.160732672f, 0.103776999f, 0.0591304712f,
-        0.0297327004f, 0.013193788f, 0.00516673271f, 0.00178555306f, 0.000544551294f,
-        0.00014655909f, 3.48091417e-05f, 7.29588965e-06f, 1.34947425e-06f, 2.20264639e-07f},
-      {1.96697306e-06f, -0.0165578164f, -0.0274576843f, -0.0301361326f, -0.0259456355f,
-        -0.0184804294f, -0.0111512272f, -0.00577273965f, -0.00258321874f, -0.00100407796f,
-        -0.000340124068f, -0.000100645404f, -2.60609959e-05f, -5.91278331e-06f, -1.17660227e-06f,
-        -2.05497301e-07f},
-      {-0.00588486204f, -0.00485155825f, -0.00230696634f, 0.0004128117f, 0.00216784421f,
-        0.00262720906f, 0.00217457255f, 0.00141083822f, 0.000752869993f, 0.000338121725f,
-        0.000129463559f, 4.26036349e-05f, 1.2114956e-05f, 2.98809141e-06f, 6.40981909e-07f,
-        1.1978166e-07f},
-      {1.35675655e-05f, 0.000535488245f, 0.000751525571f, 0.000600960979f, 0.000259758352f,
-        -4.23065467e-05f, -0.000187271653f, -0.000192355234f, -0.000133517809f, -7.19967356e-05f,
-        -3.16976439e-05f, -1.16730162e-05f, -3.64590505e-06f, -9.74038926e-07f, -2.23872803e-07f,
-        -4.43939534e-08f},
-      {0.000101101607f, 4.42637793e-05f, -2.64013379e-05f, -6.51456648e-05f, -5.96300961e-05f,
-        -2.99258572e-05f, -2.24956193e-06f, 1.10623159e-05f, 1.21525472e-05f, 8.16441116e-06f,
-        4.13696944e-06f, 1.68711551e-06f, 5.70515283e-07f, 1.62520337e-07f, 3.93891533e-08f,
-        8.1545295e-09f},
+        {2.50062571e-09f, 0.276326388f, 0.520499885f, 0.711155653f, 0.842700779f, 0.92290014f,
+         0.966105163f, 0.986671686f, 0.995322287f, 0.998537302f, 0.999593019f, 0.999899387f,
+         0.999977887f, 0.999995708f, 0.999999285f, 0.999999881f},
+        {0.282094628f, 0.265003115f, 0.219695285f, 0.160732672f, 0.103776999f, 0.0591304712f,
+         0.0297327004f, 0.013193788f, 0.00516673271f, 0.00178555306f, 0.000544551294f,
+         0.00014655909f, 3.48091417e-05f, 7.29588965e-06f, 1.34947425e-06f, 2.20264639e-07f},
+        {1.96697306e-06f, -0.0165578164f, -0.0274576843f, -0.0301361326f, -0.0259456355f,
+         -0.0184804294f, -0.0111512272f, -0.00577273965f, -0.00258321874f, -0.00100407796f,
+         -0.000340124068f, -0.000100645404f, -2.60609959e-05f, -5.91278331e-06f, -1.17660227e-06f,
+         -2.05497301e-07f},
+        {-0.00588486204f, -0.00485155825f, -0.00230696634f, 0.0004128117f, 0.00216784421f,
+         0.00262720906f, 0.00217457255f, 0.00141083822f, 0.000752869993f, 0.000338121725f,
+         0.000129463559f, 4.26036349e-05f, 1.2114956e-05f, 2.98809141e-06f, 6.40981909e-07f,
+         1.1978166e-07f},
+        {1.35675655e-05f, 0.000535488245f, 0.000751525571f, 0.000600960979f, 0.000259758352f,
+         -4.23065467e-05f, -0.000187271653f, -0.000192355234f, -0.000133517809f, -7.19967356e-05f,
+         -3.16976439e-05f, -1.16730162e-05f, -3.64590505e-06f, -9.74038926e-07f, -2.23872803e-07f,
+         -4.43939534e-08f},
+        {0.000101101607f, 4.42637793e-05f, -2.64013379e-05f, -6.51456648e-05f, -5.96300961e-05f,
+         -2.99258572e-05f, -2.24956193e-06f, 1.10623159e-05f, 1.21525472e-05f, 8.16441116e-06f,
+         4.13696944e-06f, 1.68711551e-06f, 5.70515283e-07f, 1.62520337e-07f, 3.93891533e-08f,
+         8.1545295e-09f},
     };
     const F u4 = _mm512_min_ps(_mm512_mul_ps(abs(x), _mm512_set1_ps(2.82842712474619f)),
                                _mm512_set1_ps(16.0f));  // 4 |x| / sqrt 2
-    const F fi = _mm512_min_ps(
-        _mm512_roundscale_ps(u4, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC), _mm512_set1_ps(15.0f));
+    const F fi = _mm512_min_ps(_mm512_roundscale_ps(u4, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC),
+                               _mm512_set1_ps(15.0f));
     const __m512i i = _mm512_cvttps_epi32(fi);
     const F t = _mm512_sub_ps(u4, fi);  // position in the interval, [0, 1]
     F p = _mm512_permutexvar_ps(i, _mm512_load_ps(kC[5]));
@@ -184,9 +184,9 @@ struct Avx512 {
     // r[4i+j], lane L = column 4L+j of rows 4i..4i+3. Gather the four lanes L of r[j], r[4+j],
     // r[8+j], r[12+j] into output row 4L+j.
     for (int j = 0; j < 4; ++j) {
-      const F a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);       // lanes 0,2 | 0,2
+      const F a = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);  // lanes 0,2 | 0,2
       const F b = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-      const F c = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);       // lanes 1,3 | 1,3
+      const F c = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xdd);  // lanes 1,3 | 1,3
       const F d = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xdd);
       _mm512_storeu_ps(dst + (0 + j) * ld_dst, _mm512_shuffle_f32x4(a, b, 0x88));   // L=0
       _mm512_storeu_ps(dst + (8 + j) * ld_dst, _mm512_shuffle_f32x4(a, b, 0xdd));   // L=2
@@ -204,7 +204,7 @@ struct Avx2 {
   using F = __m256;
   static constexpr int kW = 8;
   static constexpr int kRegs = 16;
-  static constexpr int kMR = 4;   // 4 columns x 24 tokens: 12 accumulators of 16 registers
+  static constexpr int kMR = 4;  // 4 columns x 24 tokens: 12 accumulators of 16 registers
   static constexpr int kNV = 3;
   static constexpr const char* kName = "avx2";
 

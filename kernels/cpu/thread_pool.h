@@ -31,7 +31,8 @@ class ThreadPool {
     // translation units (an inline symbol built with AVX-512 flags could be the one linked).
     using F = std::remove_reference_t<Fn>;
     if (grain <= 0) grain = std::max<int64_t>(1, n / (8 * size()));
-    run(n, grain, [](void* f, int64_t b, int64_t e) { (*static_cast<F*>(f))(b, e); },
+    run(
+        n, grain, [](void* f, int64_t b, int64_t e) { (*static_cast<F*>(f))(b, e); },
         const_cast<void*>(static_cast<const void*>(&fn)));
   }
 

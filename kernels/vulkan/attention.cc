@@ -11,7 +11,8 @@ void VulkanBackend::attention(const Tensor& qkv, int num_heads, bool cls_only, T
   require_batch("attention");
   const int64_t tokens = batch_.total_tokens();
   const int seqs = batch_.num_seqs();
-  if (qkv.cols % 3 != 0) throw Error("vulkan attention: qkv width " + std::to_string(qkv.cols) + " is not 3*hidden");
+  if (qkv.cols % 3 != 0)
+    throw Error("vulkan attention: qkv width " + std::to_string(qkv.cols) + " is not 3*hidden");
   const int64_t hidden = qkv.cols / 3;
   if (num_heads <= 0 || hidden % num_heads != 0)
     throw Error("vulkan attention: hidden " + std::to_string(hidden) + " is not divisible by " +
@@ -23,7 +24,8 @@ void VulkanBackend::attention(const Tensor& qkv, int num_heads, bool cls_only, T
   expect_activation("attention", "qkv", qkv, tokens, 3 * hidden);
   expect_activation("attention", "out", out, cls_only ? seqs : tokens, hidden);
   if (overlaps(qkv, out)) throw Error("vulkan attention: out overlaps qkv");
-  if (seqs > 65535 || num_heads > 65535) throw Error("vulkan attention: too many sequences in one batch");
+  if (seqs > 65535 || num_heads > 65535)
+    throw Error("vulkan attention: too many sequences in one batch");
   Bound bq = bind(qkv, "qkv"), bo = bind(out, "out");
   AttentionPush pc{};
   pc.offsets_off = offsets_off_;
@@ -34,9 +36,11 @@ void VulkanBackend::attention(const Tensor& qkv, int num_heads, bool cls_only, T
   pc.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
   const BufferBinding bindings[] = {bind_inputs(), bq.binding, bo.binding};
   const uint32_t query_blocks =
-      cls_only ? 1u : static_cast<uint32_t>((batch_.max_seq_len + kAttentionQueryBlock - 1) / kAttentionQueryBlock);
-  recorder_->dispatch(attention_pipeline(static_cast<uint32_t>(head_dim)), bindings, &pc, query_blocks,
-                      static_cast<uint32_t>(num_heads), static_cast<uint32_t>(seqs),
+      cls_only ? 1u
+               : static_cast<uint32_t>((batch_.max_seq_len + kAttentionQueryBlock - 1) /
+                                       kAttentionQueryBlock);
+  recorder_->dispatch(attention_pipeline(static_cast<uint32_t>(head_dim)), bindings, &pc,
+                      query_blocks, static_cast<uint32_t>(num_heads), static_cast<uint32_t>(seqs),
                       cls_only ? "attention(cls)" : "attention");
 }
 

@@ -36,7 +36,8 @@ void VulkanBackend::gemm(const Tensor& a, const Tensor& w, const Tensor* bias, A
   pc.f16_mask = (w.dtype == DType::F16 ? 1u : 0u) | (bias && bias->dtype == DType::F16 ? 2u : 0u);
   const BufferBinding bindings[] = {ba.binding, bw.binding, bb.binding, bo.binding};
   static const char* const kLabels[3] = {"gemm", "gemm+gelu", "gemm+tanh"};
-  std::string label = std::string(kLabels[ai]) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
+  std::string label =
+      std::string(kLabels[ai]) + " n=" + std::to_string(n) + " k=" + std::to_string(k);
   recorder_->dispatch(*gemm_[v][ai], bindings, &pc,
                       static_cast<uint32_t>((n + kGemmTileN - 1) / kGemmTileN),
                       static_cast<uint32_t>((m + kGemmTileM - 1) / kGemmTileM), 1, label.c_str());

@@ -48,7 +48,8 @@ inline void expect_vector(const char* op, const char* what, const Tensor& t, int
 
 // True when the byte ranges of a and b in the same buffer overlap.
 inline bool overlaps(const Tensor& a, const Tensor& b) {
-  return a.buffer == b.buffer && a.offset < b.offset + b.nbytes() && b.offset < a.offset + a.nbytes();
+  return a.buffer == b.buffer && a.offset < b.offset + b.nbytes() &&
+         b.offset < a.offset + a.nbytes();
 }
 
 // A 2-D grid of at most 65535 x N workgroups covering `count` (the shaders fold y back in).

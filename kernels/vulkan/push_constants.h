@@ -41,7 +41,7 @@ struct AttentionPush {  // shaders/attention.comp
   float scale;
 };
 static_assert(sizeof(AttentionPush) == 6 * 4);
-inline constexpr uint32_t kAttentionQueryBlock = 16;  // BQ in attention.comp
+inline constexpr uint32_t kAttentionQueryBlock = 16;   // BQ in attention.comp
 inline constexpr uint32_t kAttentionMaxHeadDim = 128;  // MAX_DPT * TPQ
 
 struct GatherClsPush {  // shaders/gather_cls.comp

@@ -66,11 +66,11 @@ class VulkanBackend final : public Backend {
 
   std::unique_ptr<Context> ctx_;  // first member: destroyed last
   std::unique_ptr<Recorder> recorder_;
-  uint64_t align_ = 256;          // sub-allocation alignment (>= minStorageBufferOffsetAlignment)
-  uint64_t max_range_ = 0;        // largest range one descriptor may cover
+  uint64_t align_ = 256;    // sub-allocation alignment (>= minStorageBufferOffsetAlignment)
+  uint64_t max_range_ = 0;  // largest range one descriptor may cover
 
   std::map<uint32_t, Buffer> buffers_;
-  uint32_t next_id_ = 1;          // 0 means "no buffer" in a default Tensor
+  uint32_t next_id_ = 1;  // 0 means "no buffer" in a default Tensor
 
   struct Chunk {
     uint32_t id = 0;
@@ -79,16 +79,16 @@ class VulkanBackend final : public Backend {
   };
   std::vector<Chunk> weight_chunks_;
   std::vector<Chunk> arena_;
-  uint64_t batch_bytes_ = 0;      // arena bytes handed out in this batch
-  uint64_t arena_high_water_ = 0; // most arena bytes any batch used
+  uint64_t batch_bytes_ = 0;       // arena bytes handed out in this batch
+  uint64_t arena_high_water_ = 0;  // most arena bytes any batch used
 
-  uint32_t inputs_id_ = 0;        // host-visible int32: ids | types | positions | offsets
-  uint32_t staging_id_ = 0;       // host-visible staging for weights (synchronous)
-  uint32_t upload_ring_id_ = 0;   // host-visible staging for queued upload() calls
-  uint64_t upload_used_ = 0;      // bytes of the ring used by not-yet-finished submissions
-  uint64_t upload_epoch_ = 0;     // recorder submission count when upload_used_ was set
-  uint32_t readback_id_ = 0;      // host-cached download staging
-  uint32_t dummy_id_ = 0;         // bound where a shader's optional input is absent
+  uint32_t inputs_id_ = 0;       // host-visible int32: ids | types | positions | offsets
+  uint32_t staging_id_ = 0;      // host-visible staging for weights (synchronous)
+  uint32_t upload_ring_id_ = 0;  // host-visible staging for queued upload() calls
+  uint64_t upload_used_ = 0;     // bytes of the ring used by not-yet-finished submissions
+  uint64_t upload_epoch_ = 0;    // recorder submission count when upload_used_ was set
+  uint32_t readback_id_ = 0;     // host-cached download staging
+  uint32_t dummy_id_ = 0;        // bound where a shader's optional input is absent
 
   // The current batch, kept on the host for shape checks and id range checks.
   bool have_batch_ = false;

@@ -9,8 +9,8 @@
 namespace crossenc::vk {
 namespace {
 constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kBuffersPerSet = 8;   // the most bindings any shader has (embed: 7)
-constexpr uint32_t kMaxQueries = 2048;   // timestamps per submission; more are not timed
+constexpr uint32_t kBuffersPerSet = 8;  // the most bindings any shader has (embed: 7)
+constexpr uint32_t kMaxQueries = 2048;  // timestamps per submission; more are not timed
 }  // namespace
 
 Recorder::Recorder(const Context& ctx, bool profile) : ctx_(ctx), api_(ctx.api) {
@@ -21,7 +21,8 @@ Recorder::Recorder(const Context& ctx, bool profile) : ctx_(ctx), api_(ctx.api) 
   pci.queueFamilyIndex = ctx.caps.queue_family;
   VkCommandPool pool = VK_NULL_HANDLE;
   check(api.vkCreateCommandPool(dev, &pci, nullptr, &pool), "vkCreateCommandPool");
-  pool_ = Unique<VkCommandPool>(pool, [&api, dev](VkCommandPool h) { api.vkDestroyCommandPool(dev, h, nullptr); });
+  pool_ = Unique<VkCommandPool>(
+      pool, [&api, dev](VkCommandPool h) { api.vkDestroyCommandPool(dev, h, nullptr); });
 
   auto ai = vk_struct<VkCommandBufferAllocateInfo>(VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO);
   ai.commandPool = pool;
@@ -44,7 +45,8 @@ Recorder::Recorder(const Context& ctx, bool profile) : ctx_(ctx), api_(ctx.api) 
     qci.queryCount = kMaxQueries;
     VkQueryPool qp = VK_NULL_HANDLE;
     check(api.vkCreateQueryPool(dev, &qci, nullptr, &qp), "vkCreateQueryPool");
-    queries_ = Unique<VkQueryPool>(qp, [&api, dev](VkQueryPool h) { api.vkDestroyQueryPool(dev, h, nullptr); });
+    queries_ = Unique<VkQueryPool>(
+        qp, [&api, dev](VkQueryPool h) { api.vkDestroyQueryPool(dev, h, nullptr); });
   }
 }
 
@@ -69,7 +71,8 @@ void Recorder::begin() {
     api_.vkCmdResetQueryPool(cmd_, queries_.get(), 0, kMaxQueries);
     query_count_ = 0;
     query_labels_.clear();
-    api_.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_.get(), query_count_++);
+    api_.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_.get(),
+                             query_count_++);
     query_labels_.emplace_back();
   }
 }
@@ -92,7 +95,8 @@ void Recorder::timestamp(const char* label) {
     truncated_ = true;
     return;
   }
-  api_.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_.get(), query_count_++);
+  api_.vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_.get(),
+                           query_count_++);
   query_labels_.emplace_back(label);
 }
 
@@ -100,18 +104,21 @@ VkDescriptorSet Recorder::allocate_set(VkDescriptorSetLayout layout) {
   for (;;) {
     if (current_pool_ == descriptor_pools_.size()) {
       VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet};
-      auto ci = vk_struct<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+      auto ci =
+          vk_struct<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
       ci.maxSets = kSetsPerPool;
       ci.poolSizeCount = 1;
       ci.pPoolSizes = &size;
       VkDescriptorPool pool = VK_NULL_HANDLE;
-      check(api_.vkCreateDescriptorPool(ctx_.device, &ci, nullptr, &pool), "vkCreateDescriptorPool");
+      check(api_.vkCreateDescriptorPool(ctx_.device, &ci, nullptr, &pool),
+            "vkCreateDescriptorPool");
       const Api& api = api_;
       VkDevice dev = ctx_.device;
       descriptor_pools_.emplace_back(
           pool, [&api, dev](VkDescriptorPool h) { api.vkDestroyDescriptorPool(dev, h, nullptr); });
     }
-    auto ai = vk_struct<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+    auto ai =
+        vk_struct<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
     ai.descriptorPool = descriptor_pools_[current_pool_].get();
     ai.descriptorSetCount = 1;
     ai.pSetLayouts = &layout;
@@ -125,10 +132,12 @@ VkDescriptorSet Recorder::allocate_set(VkDescriptorSetLayout layout) {
 }
 
 void Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferBinding> bindings,
-                        const void* push, uint32_t gx, uint32_t gy, uint32_t gz, const char* label) {
+                        const void* push, uint32_t gx, uint32_t gy, uint32_t gz,
+                        const char* label) {
   if (bindings.size() != pipeline.num_buffers())
-    throw Error("Vulkan: " + pipeline.name() + " expects " + std::to_string(pipeline.num_buffers()) +
-                " buffers, got " + std::to_string(bindings.size()));
+    throw Error("Vulkan: " + pipeline.name() + " expects " +
+                std::to_string(pipeline.num_buffers()) + " buffers, got " +
+                std::to_string(bindings.size()));
   if (bindings.size() > kBuffersPerSet)
     throw Error("Vulkan: " + pipeline.name() + " has more bindings than descriptor pools hold");
   if (gx == 0 || gy == 0 || gz == 0) return;  // nothing to do (empty tensor)
@@ -136,7 +145,8 @@ void Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferBinding>
   if (gx > limits.maxComputeWorkGroupCount[0] || gy > limits.maxComputeWorkGroupCount[1] ||
       gz > limits.maxComputeWorkGroupCount[2])
     throw Error("Vulkan: " + pipeline.name() + " dispatch of " + std::to_string(gx) + "x" +
-                std::to_string(gy) + "x" + std::to_string(gz) + " workgroups exceeds the device limit");
+                std::to_string(gy) + "x" + std::to_string(gz) +
+                " workgroups exceeds the device limit");
   begin();
   VkDescriptorSet set = allocate_set(pipeline.set_layout());
   VkDescriptorBufferInfo infos[kBuffersPerSet];
@@ -150,10 +160,11 @@ void Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferBinding>
     writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[i].pBufferInfo = &infos[i];
   }
-  api_.vkUpdateDescriptorSets(ctx_.device, static_cast<uint32_t>(bindings.size()), writes, 0, nullptr);
+  api_.vkUpdateDescriptorSets(ctx_.device, static_cast<uint32_t>(bindings.size()), writes, 0,
+                              nullptr);
   api_.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle());
-  api_.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set, 0,
-                               nullptr);
+  api_.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set,
+                               0, nullptr);
   if (pipeline.push_constant_bytes())
     api_.vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0,
                             pipeline.push_constant_bytes(), push);
@@ -179,7 +190,8 @@ void Recorder::submit_and_wait() {
   auto mb = vk_struct<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  api_.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+  api_.vkCmdPipelineBarrier(cmd_,
+                            VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                             VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
   check(api_.vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
   auto si = vk_struct<VkSubmitInfo>(VK_STRUCTURE_TYPE_SUBMIT_INFO);
@@ -197,9 +209,9 @@ void Recorder::submit_and_wait() {
 
   if (profile_ && query_count_ > 1) {
     std::vector<uint64_t> ticks(query_count_);
-    check(api_.vkGetQueryPoolResults(ctx_.device, queries_.get(), 0, query_count_,
-                                     ticks.size() * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
-                                     VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+    check(api_.vkGetQueryPoolResults(
+              ctx_.device, queries_.get(), 0, query_count_, ticks.size() * sizeof(uint64_t),
+              ticks.data(), sizeof(uint64_t), VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
           "vkGetQueryPoolResults");
     uint32_t bits = ctx_.caps.timestamp_bits;
     uint64_t mask = bits >= 64 ? ~0ull : ((1ull << bits) - 1);
@@ -227,7 +239,8 @@ std::string Recorder::profile_report() const {
   for (const OpTime& t : op_times_) total += t.total_ms;
   std::string out = "vulkan GPU time per op (" + ctx_.info.name + ")\n";
   char line[160];
-  std::snprintf(line, sizeof line, "  %-22s %8s %12s %12s %7s\n", "op", "calls", "total ms", "avg us", "share");
+  std::snprintf(line, sizeof line, "  %-22s %8s %12s %12s %7s\n", "op", "calls", "total ms",
+                "avg us", "share");
   out += line;
   for (const OpTime& t : op_times_) {
     std::snprintf(line, sizeof line, "  %-22s %8llu %12.3f %12.1f %6.1f%%\n", t.label.c_str(),

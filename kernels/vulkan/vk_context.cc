@@ -34,15 +34,17 @@ bool has_layer(const Api& api, const char* name) {
   if (api.vkEnumerateInstanceLayerProperties(&n, nullptr) != VK_SUCCESS) return false;
   std::vector<VkLayerProperties> layers(n);
   if (api.vkEnumerateInstanceLayerProperties(&n, layers.data()) != VK_SUCCESS) return false;
-  return std::any_of(layers.begin(), layers.end(),
-                     [&](const VkLayerProperties& l) { return std::strcmp(l.layerName, name) == 0; });
+  return std::any_of(layers.begin(), layers.end(), [&](const VkLayerProperties& l) {
+    return std::strcmp(l.layerName, name) == 0;
+  });
 }
 
 bool has_instance_extension(const Api& api, const char* name) {
   uint32_t n = 0;
   if (api.vkEnumerateInstanceExtensionProperties(nullptr, &n, nullptr) != VK_SUCCESS) return false;
   std::vector<VkExtensionProperties> ext(n);
-  if (api.vkEnumerateInstanceExtensionProperties(nullptr, &n, ext.data()) != VK_SUCCESS) return false;
+  if (api.vkEnumerateInstanceExtensionProperties(nullptr, &n, ext.data()) != VK_SUCCESS)
+    return false;
   return std::any_of(ext.begin(), ext.end(), [&](const VkExtensionProperties& e) {
     return std::strcmp(e.extensionName, name) == 0;
   });
@@ -131,7 +133,8 @@ Instance::Instance(bool want_validation) {
   ci.ppEnabledLayerNames = layers.data();
   ci.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   ci.ppEnabledExtensionNames = extensions.data();
-  auto dbg = vk_struct<VkDebugUtilsMessengerCreateInfoEXT>(VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT);
+  auto dbg = vk_struct<VkDebugUtilsMessengerCreateInfoEXT>(
+      VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT);
   dbg.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
                         VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
   dbg.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
@@ -157,7 +160,8 @@ Instance::Instance(bool want_validation) {
 }
 
 Instance::~Instance() {
-  if (messenger_ != VK_NULL_HANDLE) api.vkDestroyDebugUtilsMessengerEXT(handle, messenger_, nullptr);
+  if (messenger_ != VK_NULL_HANDLE)
+    api.vkDestroyDebugUtilsMessengerEXT(handle, messenger_, nullptr);
   if (handle != VK_NULL_HANDLE) api.vkDestroyInstance(handle, nullptr);
 }
 
@@ -165,7 +169,8 @@ std::vector<VkPhysicalDevice> Instance::physical_devices() const {
   uint32_t n = 0;
   check(api.vkEnumeratePhysicalDevices(handle, &n, nullptr), "vkEnumeratePhysicalDevices");
   std::vector<VkPhysicalDevice> devices(n);
-  if (n) check(api.vkEnumeratePhysicalDevices(handle, &n, devices.data()), "vkEnumeratePhysicalDevices");
+  if (n)
+    check(api.vkEnumeratePhysicalDevices(handle, &n, devices.data()), "vkEnumeratePhysicalDevices");
   devices.resize(n);
   return devices;
 }
@@ -177,16 +182,20 @@ DeviceCaps Instance::probe(VkPhysicalDevice device) const {
   caps.max_allocation = 1ull << 30;  // the spec's guaranteed minimum until we know better
   if (caps.props.apiVersion >= VK_API_VERSION_1_2) {
     // Vulkan11/12 feature and property structs are only valid to query on 1.2 devices.
-    auto f12 = vk_struct<VkPhysicalDeviceVulkan12Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES);
-    auto f11 = vk_struct<VkPhysicalDeviceVulkan11Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
+    auto f12 = vk_struct<VkPhysicalDeviceVulkan12Features>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES);
+    auto f11 = vk_struct<VkPhysicalDeviceVulkan11Features>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
     f11.pNext = &f12;
     auto f2 = vk_struct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
     f2.pNext = &f11;
     api.vkGetPhysicalDeviceFeatures2(device, &f2);
     caps.storage_16bit = f11.storageBuffer16BitAccess == VK_TRUE;
     caps.float16 = f12.shaderFloat16 == VK_TRUE;
-    auto p11 = vk_struct<VkPhysicalDeviceVulkan11Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES);
-    auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
+    auto p11 = vk_struct<VkPhysicalDeviceVulkan11Properties>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES);
+    auto p2 =
+        vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
     p2.pNext = &p11;
     api.vkGetPhysicalDeviceProperties2(device, &p2);
     caps.subgroup_size = p11.subgroupSize;
@@ -248,8 +257,9 @@ Context::Context(int device_index, bool validation)
       throw Error("Vulkan device index " + std::to_string(device_index) + " out of range (" +
                   std::to_string(devices.size()) + " device(s): " + listing + ")");
     VulkanDeviceInfo d = describe(device_index, all[device_index]);
-    if (!d.usable) throw Error("Vulkan device " + std::to_string(device_index) + " (" + d.name +
-                               ") is not usable: " + d.unusable_reason);
+    if (!d.usable)
+      throw Error("Vulkan device " + std::to_string(device_index) + " (" + d.name +
+                  ") is not usable: " + d.unusable_reason);
     chosen = device_index;
   } else {
     int best_rank = -1;
@@ -270,7 +280,8 @@ Context::Context(int device_index, bool validation)
   qci.queueCount = 1;
   qci.pQueuePriorities = &priority;
   // Only what the shaders need: 16-bit storage for F16 weights when the device has it.
-  auto f11 = vk_struct<VkPhysicalDeviceVulkan11Features>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
+  auto f11 = vk_struct<VkPhysicalDeviceVulkan11Features>(
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES);
   f11.storageBuffer16BitAccess = caps.storage_16bit ? VK_TRUE : VK_FALSE;
   auto f2 = vk_struct<VkPhysicalDeviceFeatures2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2);
   f2.pNext = &f11;
@@ -283,7 +294,8 @@ Context::Context(int device_index, bool validation)
   try {
     load_device(api, device);
   } catch (...) {
-    auto destroy = reinterpret_cast<PFN_vkDestroyDevice>(api.vkGetDeviceProcAddr(device, "vkDestroyDevice"));
+    auto destroy =
+        reinterpret_cast<PFN_vkDestroyDevice>(api.vkGetDeviceProcAddr(device, "vkDestroyDevice"));
     if (destroy) destroy(device, nullptr);
     throw;
   }

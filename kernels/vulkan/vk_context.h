@@ -16,10 +16,10 @@ namespace crossenc::vk {
 struct DeviceCaps {
   VkPhysicalDeviceProperties props{};
   VkPhysicalDeviceMemoryProperties memory{};
-  bool storage_16bit = false;   // storageBuffer16BitAccess
-  bool float16 = false;         // shaderFloat16
+  bool storage_16bit = false;  // storageBuffer16BitAccess
+  bool float16 = false;        // shaderFloat16
   uint32_t subgroup_size = 0;
-  uint64_t max_allocation = 0;  // maxMemoryAllocationSize
+  uint64_t max_allocation = 0;         // maxMemoryAllocationSize
   uint32_t queue_family = UINT32_MAX;  // first family with compute; UINT32_MAX if none
   uint32_t timestamp_bits = 0;         // of that family; 0 = no timestamps
 };

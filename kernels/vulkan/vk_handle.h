@@ -12,10 +12,12 @@ template <typename T>
 class Unique {
  public:
   Unique() = default;
-  Unique(T handle, std::function<void(T)> destroy) : handle_(handle), destroy_(std::move(destroy)) {}
+  Unique(T handle, std::function<void(T)> destroy)
+      : handle_(handle), destroy_(std::move(destroy)) {}
   Unique(const Unique&) = delete;
   Unique& operator=(const Unique&) = delete;
-  Unique(Unique&& o) noexcept : handle_(std::exchange(o.handle_, T{})), destroy_(std::move(o.destroy_)) {}
+  Unique(Unique&& o) noexcept
+      : handle_(std::exchange(o.handle_, T{})), destroy_(std::move(o.destroy_)) {}
   Unique& operator=(Unique&& o) noexcept {
     if (this != &o) {
       reset();

@@ -59,8 +59,8 @@ bool load_global(Api& api, std::string* error) {
 }
 
 void load_instance(Api& api, VkInstance instance) {
-#define CROSSENC_VK_LOAD(name)                                                              \
-  api.name = reinterpret_cast<PFN_##name>(api.vkGetInstanceProcAddr(instance, #name));      \
+#define CROSSENC_VK_LOAD(name)                                                         \
+  api.name = reinterpret_cast<PFN_##name>(api.vkGetInstanceProcAddr(instance, #name)); \
   if (!api.name) throw Error("Vulkan loader lacks " #name);
   CROSSENC_VK_INSTANCE_FUNCTIONS(CROSSENC_VK_LOAD)
 #undef CROSSENC_VK_LOAD
@@ -71,8 +71,8 @@ void load_instance(Api& api, VkInstance instance) {
 }
 
 void load_device(Api& api, VkDevice device) {
-#define CROSSENC_VK_LOAD(name)                                                         \
-  api.name = reinterpret_cast<PFN_##name>(api.vkGetDeviceProcAddr(device, #name));      \
+#define CROSSENC_VK_LOAD(name)                                                     \
+  api.name = reinterpret_cast<PFN_##name>(api.vkGetDeviceProcAddr(device, #name)); \
   if (!api.name) throw Error("Vulkan driver lacks " #name);
   CROSSENC_VK_DEVICE_FUNCTIONS(CROSSENC_VK_LOAD)
 #undef CROSSENC_VK_LOAD
@@ -81,8 +81,7 @@ void load_device(Api& api, VkDevice device) {
 const char* result_name(VkResult r) {
   switch (r) {
 #define CROSSENC_VK_CASE(x) \
-  case x:                   \
-    return #x;
+  case x: return #x;
     CROSSENC_VK_CASE(VK_SUCCESS)
     CROSSENC_VK_CASE(VK_NOT_READY)
     CROSSENC_VK_CASE(VK_TIMEOUT)
@@ -103,8 +102,7 @@ const char* result_name(VkResult r) {
     CROSSENC_VK_CASE(VK_ERROR_INVALID_SHADER_NV)
     CROSSENC_VK_CASE(VK_ERROR_UNKNOWN)
 #undef CROSSENC_VK_CASE
-    default:
-      return "VkResult(unknown)";
+    default: return "VkResult(unknown)";
   }
 }
 

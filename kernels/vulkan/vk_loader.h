@@ -14,23 +14,23 @@
 namespace crossenc::vk {
 
 // Entry points resolved through vkGetInstanceProcAddr(nullptr, ...).
-#define CROSSENC_VK_GLOBAL_FUNCTIONS(X)   \
-  X(vkCreateInstance)                     \
-  X(vkEnumerateInstanceVersion)           \
-  X(vkEnumerateInstanceLayerProperties)   \
+#define CROSSENC_VK_GLOBAL_FUNCTIONS(X) \
+  X(vkCreateInstance)                   \
+  X(vkEnumerateInstanceVersion)         \
+  X(vkEnumerateInstanceLayerProperties) \
   X(vkEnumerateInstanceExtensionProperties)
 
 // Entry points resolved through vkGetInstanceProcAddr(instance, ...).
-#define CROSSENC_VK_INSTANCE_FUNCTIONS(X)    \
-  X(vkDestroyInstance)                       \
-  X(vkEnumeratePhysicalDevices)              \
-  X(vkGetPhysicalDeviceProperties)           \
-  X(vkGetPhysicalDeviceProperties2)          \
-  X(vkGetPhysicalDeviceFeatures2)            \
-  X(vkGetPhysicalDeviceMemoryProperties)     \
+#define CROSSENC_VK_INSTANCE_FUNCTIONS(X)     \
+  X(vkDestroyInstance)                        \
+  X(vkEnumeratePhysicalDevices)               \
+  X(vkGetPhysicalDeviceProperties)            \
+  X(vkGetPhysicalDeviceProperties2)           \
+  X(vkGetPhysicalDeviceFeatures2)             \
+  X(vkGetPhysicalDeviceMemoryProperties)      \
   X(vkGetPhysicalDeviceQueueFamilyProperties) \
-  X(vkEnumerateDeviceExtensionProperties)    \
-  X(vkCreateDevice)                          \
+  X(vkEnumerateDeviceExtensionProperties)     \
+  X(vkCreateDevice)                           \
   X(vkGetDeviceProcAddr)
 
 // Optional instance entry points (VK_EXT_debug_utils, only with validation).

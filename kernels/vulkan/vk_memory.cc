@@ -7,8 +7,8 @@ namespace crossenc::vk {
 namespace {
 
 // Index of the first memory type allowed by `bits` with all of `want`, or -1.
-int find_type(const VkPhysicalDeviceMemoryProperties& mem, uint32_t bits, VkMemoryPropertyFlags want,
-              VkMemoryPropertyFlags avoid = 0) {
+int find_type(const VkPhysicalDeviceMemoryProperties& mem, uint32_t bits,
+              VkMemoryPropertyFlags want, VkMemoryPropertyFlags avoid = 0) {
   for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
     VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
     if ((bits & (1u << i)) && (f & want) == want && (f & avoid) == 0) return static_cast<int>(i);
@@ -38,9 +38,7 @@ int choose_type(const VkPhysicalDeviceMemoryProperties& mem, uint32_t bits, Memo
   return t;
 }
 
-std::string mib(uint64_t bytes) {
-  return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB";
-}
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
 
 }  // namespace
 
@@ -72,7 +70,8 @@ Buffer::Buffer(const Context& ctx, uint64_t size, MemoryUse use, const std::stri
                 std::string(r == VK_ERROR_OUT_OF_DEVICE_MEMORY ? "device" : "host") +
                 " memory allocating " + mib(size) + " for " + what + " on " + ctx.info.name);
   check(r, ("vkAllocateMemory for " + what).c_str());
-  memory_ = Unique<VkDeviceMemory>(m, [&api, dev](VkDeviceMemory h) { api.vkFreeMemory(dev, h, nullptr); });
+  memory_ = Unique<VkDeviceMemory>(
+      m, [&api, dev](VkDeviceMemory h) { api.vkFreeMemory(dev, h, nullptr); });
   check(api.vkBindBufferMemory(dev, b, m, 0), "vkBindBufferMemory");
 
   VkMemoryPropertyFlags flags = ctx.caps.memory.memoryTypes[type].propertyFlags;

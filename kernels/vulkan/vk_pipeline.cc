@@ -25,13 +25,16 @@ Pipeline::Pipeline(const Context& ctx, const std::string& shader, uint32_t num_b
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }
-  auto dl = vk_struct<VkDescriptorSetLayoutCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+  auto dl = vk_struct<VkDescriptorSetLayoutCreateInfo>(
+      VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
   dl.bindingCount = num_buffers;
   dl.pBindings = bindings.data();
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
-  check(api.vkCreateDescriptorSetLayout(dev, &dl, nullptr, &set_layout), "vkCreateDescriptorSetLayout");
-  set_layout_ = Unique<VkDescriptorSetLayout>(
-      set_layout, [&api, dev](VkDescriptorSetLayout h) { api.vkDestroyDescriptorSetLayout(dev, h, nullptr); });
+  check(api.vkCreateDescriptorSetLayout(dev, &dl, nullptr, &set_layout),
+        "vkCreateDescriptorSetLayout");
+  set_layout_ = Unique<VkDescriptorSetLayout>(set_layout, [&api, dev](VkDescriptorSetLayout h) {
+    api.vkDestroyDescriptorSetLayout(dev, h, nullptr);
+  });
 
   VkPushConstantRange range{VK_SHADER_STAGE_COMPUTE_BIT, 0, push_constant_bytes};
   auto pl = vk_struct<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
@@ -48,7 +51,8 @@ Pipeline::Pipeline(const Context& ctx, const std::string& shader, uint32_t num_b
   sm.codeSize = blob->size_bytes;
   sm.pCode = blob->words;
   VkShaderModule module = VK_NULL_HANDLE;
-  check(api.vkCreateShaderModule(dev, &sm, nullptr, &module), ("vkCreateShaderModule " + shader).c_str());
+  check(api.vkCreateShaderModule(dev, &sm, nullptr, &module),
+        ("vkCreateShaderModule " + shader).c_str());
   Unique<VkShaderModule> module_owner(
       module, [&api, dev](VkShaderModule h) { api.vkDestroyShaderModule(dev, h, nullptr); });
 
@@ -71,7 +75,8 @@ Pipeline::Pipeline(const Context& ctx, const std::string& shader, uint32_t num_b
   VkPipeline pipeline = VK_NULL_HANDLE;
   check(api.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &pipeline),
         ("vkCreateComputePipelines " + shader).c_str());
-  pipeline_ = Unique<VkPipeline>(pipeline, [&api, dev](VkPipeline h) { api.vkDestroyPipeline(dev, h, nullptr); });
+  pipeline_ = Unique<VkPipeline>(
+      pipeline, [&api, dev](VkPipeline h) { api.vkDestroyPipeline(dev, h, nullptr); });
 }
 
 }  // namespace crossenc::vk

@@ -55,7 +55,8 @@ VulkanBackend::VulkanBackend(const BackendOptions& options)
     add_layernorm_[v] =
         std::make_unique<Pipeline>(*ctx_, "add_layernorm_" + dt, 5, sizeof(AddLayerNormPush));
     for (int a = 0; a < 3; ++a)
-      gemm_[v][a] = std::make_unique<Pipeline>(*ctx_, "gemm_" + dt + "_" + acts[a], 4, sizeof(GemmPush));
+      gemm_[v][a] =
+          std::make_unique<Pipeline>(*ctx_, "gemm_" + dt + "_" + acts[a], 4, sizeof(GemmPush));
   }
   gather_cls_ = std::make_unique<Pipeline>(*ctx_, "gather_cls", 3, sizeof(GatherClsPush));
 }
@@ -92,7 +93,8 @@ VulkanBackend::Bound VulkanBackend::bind(const Tensor& t, const char* what) cons
   if (t.offset % esize != 0)
     throw Error(std::string("vulkan: ") + what + " offset is not a multiple of its element size");
   // Descriptor offsets must be aligned; the remainder travels as an element offset.
-  uint64_t min_align = std::max<uint64_t>(1, ctx_->caps.props.limits.minStorageBufferOffsetAlignment);
+  uint64_t min_align =
+      std::max<uint64_t>(1, ctx_->caps.props.limits.minStorageBufferOffsetAlignment);
   uint64_t base = t.offset / min_align * min_align;
   uint64_t range = std::max<uint64_t>(t.offset + t.nbytes() - base, 4);
   range = std::min(range, b.size() - base);
@@ -126,7 +128,8 @@ void VulkanBackend::require_batch(const char* op) const {
   if (!have_batch_) throw Error(std::string("vulkan: ") + op + " called before begin_batch()");
 }
 
-Tensor VulkanBackend::allocate_weight(int64_t rows, int64_t cols, DType dtype, const std::string& name) {
+Tensor VulkanBackend::allocate_weight(int64_t rows, int64_t cols, DType dtype,
+                                      const std::string& name) {
   uint64_t bytes = static_cast<uint64_t>(rows * cols) * dtype_size(dtype);
   uint64_t chunk_size = std::min(kWeightChunk, max_range_);
   Tensor t;
@@ -241,8 +244,9 @@ void VulkanBackend::begin_batch(const PackedBatch& batch) {
   inputs_bytes_ = offsets_off_ * 4ull + batch.offsets.size() * 4;
   if (!inputs_id_ || buffers_.at(inputs_id_).size() < inputs_bytes_) {
     if (inputs_id_) drop_buffer(inputs_id_);
-    inputs_id_ = add_buffer(Buffer(*ctx_, std::max<uint64_t>(round_up(inputs_bytes_ * 5 / 4, 4096), 65536),
-                                   MemoryUse::Upload, "batch inputs"));
+    inputs_id_ =
+        add_buffer(Buffer(*ctx_, std::max<uint64_t>(round_up(inputs_bytes_ * 5 / 4, 4096), 65536),
+                          MemoryUse::Upload, "batch inputs"));
   }
   auto* base = static_cast<int32_t*>(buffers_.at(inputs_id_).mapped());
   std::memcpy(base + ids_off_, batch.input_ids.data(), t * 4);
@@ -267,7 +271,8 @@ void VulkanBackend::begin_batch(const PackedBatch& batch) {
 
 Tensor VulkanBackend::scratch(int64_t rows, int64_t cols, DType dtype) {
   if (rows < 0 || cols < 0) throw Error("vulkan: scratch with negative shape");
-  uint64_t bytes = std::max<uint64_t>(round_up(static_cast<uint64_t>(rows * cols) * dtype_size(dtype), align_), align_);
+  uint64_t bytes = std::max<uint64_t>(
+      round_up(static_cast<uint64_t>(rows * cols) * dtype_size(dtype), align_), align_);
   if (bytes > max_range_)
     throw Error("vulkan: activation of " + std::to_string(bytes >> 20) +
                 " MiB exceeds the device's storage-buffer range; use a smaller batch");
@@ -311,8 +316,9 @@ void VulkanBackend::upload(const float* host, Tensor& t) {
     offset = 0;
     if (!upload_ring_id_ || bytes > buffers_.at(upload_ring_id_).size()) {
       if (upload_ring_id_) drop_buffer(upload_ring_id_);
-      upload_ring_id_ = add_buffer(Buffer(*ctx_, std::max<uint64_t>(round_up(bytes, 1 << 20), 4ull << 20),
-                                          MemoryUse::Upload, "upload staging"));
+      upload_ring_id_ =
+          add_buffer(Buffer(*ctx_, std::max<uint64_t>(round_up(bytes, 1 << 20), 4ull << 20),
+                            MemoryUse::Upload, "upload staging"));
     }
   }
   const Buffer& ring = buffers_.at(upload_ring_id_);
@@ -361,8 +367,9 @@ const Pipeline& VulkanBackend::attention_pipeline(uint32_t head_dim) {
   if (it == attention_.end()) {
     // One specialization per head size, built on first use and kept.
     it = attention_
-             .emplace(head_dim, std::make_unique<Pipeline>(*ctx_, "attention", 3, sizeof(AttentionPush),
-                                                           std::vector<uint32_t>{head_dim}))
+             .emplace(head_dim,
+                      std::make_unique<Pipeline>(*ctx_, "attention", 3, sizeof(AttentionPush),
+                                                 std::vector<uint32_t>{head_dim}))
              .first;
   }
   return *it->second;

@@ -15,17 +15,17 @@ namespace crossenc {
 struct VulkanDeviceInfo {
   int index = 0;
   std::string name;
-  std::string type;         // "discrete", "integrated", "virtual", "cpu", "other"
+  std::string type;  // "discrete", "integrated", "virtual", "cpu", "other"
   uint32_t vendor_id = 0;
   uint32_t device_id = 0;
-  std::string vendor;       // "NVIDIA", "AMD", "Intel", "Mesa" (software), ... or hex id
-  std::string api_version;  // "1.3.230"
-  uint64_t memory_bytes = 0;  // largest device-local heap
+  std::string vendor;            // "NVIDIA", "AMD", "Intel", "Mesa" (software), ... or hex id
+  std::string api_version;       // "1.3.230"
+  uint64_t memory_bytes = 0;     // largest device-local heap
   bool fp16_arithmetic = false;  // shaderFloat16
   bool storage_16bit = false;    // storageBuffer16BitAccess: needed for F16 weights
   uint32_t subgroup_size = 0;
-  bool usable = false;           // Vulkan >= 1.2 with a compute queue
-  std::string unusable_reason;   // why not, when !usable
+  bool usable = false;          // Vulkan >= 1.2 with a compute queue
+  std::string unusable_reason;  // why not, when !usable
 };
 
 // Creates the Vulkan backend on options.device (-1: best usable device: discrete GPU, then

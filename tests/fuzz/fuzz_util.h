@@ -86,14 +86,14 @@ inline bool valid_utf8(std::string_view s) {
 // A per-process scratch folder under the temp directory, removed at exit.
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    auto d = std::filesystem::temp_directory_path() /
-             ("crossenc_fuzz_" + std::to_string(::getpid()));
+    auto d =
+        std::filesystem::temp_directory_path() / ("crossenc_fuzz_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     std::atexit([] {
       std::error_code ec;
-      std::filesystem::remove_all(std::filesystem::temp_directory_path() /
-                                      ("crossenc_fuzz_" + std::to_string(::getpid())),
-                                  ec);
+      std::filesystem::remove_all(
+          std::filesystem::temp_directory_path() / ("crossenc_fuzz_" + std::to_string(::getpid())),
+          ec);
     });
     return d;
   }();

@@ -1,4 +1,5 @@
-// libFuzzer target: the HTTP API's request bodies (/rerank, /v1/rerank, /score: server/json_api.cc).
+// libFuzzer target: the HTTP API's request bodies (/rerank, /v1/rerank, /score:
+// server/json_api.cc).
 //
 // Every input is given to all three parsers, as the body of each route. Invariants: a parser
 // throws only ApiError, of kind kMalformed or kInvalid; an accepted request has at least one
@@ -36,8 +37,14 @@ void check_tokenizes(std::string_view q, std::string_view p) {
 
 // Logits the parsers' sizes can be answered with: repeats (ties) and non-finite values.
 std::vector<float> logits_for(size_t n) {
-  const float pool[] = {0.5f, -1.0f, 0.5f, std::numeric_limits<float>::infinity(),
-                        -std::numeric_limits<float>::infinity(), 3.25f, std::nanf(""), 0.0f};
+  const float pool[] = {0.5f,
+                        -1.0f,
+                        0.5f,
+                        std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity(),
+                        3.25f,
+                        std::nanf(""),
+                        0.0f};
   std::vector<float> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = pool[i % 8];
   return out;

@@ -39,8 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pairs.reserve(static_cast<size_t>(request.pairs_size()));
   for (const auto& p : request.pairs()) pairs.push_back({p.query(), p.document()});
   for (const auto& p : pairs) {
-    const bool ok =
-        crossenc::fuzz::valid_utf8(p.query) && crossenc::fuzz::valid_utf8(p.passage);
+    const bool ok = crossenc::fuzz::valid_utf8(p.query) && crossenc::fuzz::valid_utf8(p.passage);
     try {
       tokenizer().encode_pair(p.query, p.passage, 16);
       require(ok, "invalid UTF-8 from a protobuf request was tokenized");
@@ -50,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   inference::InferRequest back;
-  require(back.ParseFromString(request.SerializeAsString()), "re-serialized request does not parse");
+  require(back.ParseFromString(request.SerializeAsString()),
+          "re-serialized request does not parse");
   require(back.pairs_size() == request.pairs_size(), "round trip changed the pair count");
   for (int i = 0; i < back.pairs_size(); ++i) {
     require(back.pairs(i).query() == request.pairs(i).query() &&

@@ -58,7 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     // What `score --skip-invalid` writes for the line: must be one line of valid JSON.
-    crossenc::cli::ordered_json out = line.error.empty() ? line.value : crossenc::cli::ordered_json{};
+    crossenc::cli::ordered_json out =
+        line.error.empty() ? line.value : crossenc::cli::ordered_json{};
     if (!line.error.empty()) out = {{"line", line.line_no}, {"error", line.error}};
     const std::string written = crossenc::cli::to_line(out);
     require(written.find('\n') == std::string::npos, "output line contains a newline");

@@ -37,10 +37,10 @@ std::string u16le(uint16_t v) { return {char(v & 0xFF), char(v >> 8)}; }
 // Small deterministic weights; LayerNorm gammas are 1 and betas 0 like a fresh checkpoint.
 std::vector<float> values(const std::string& name, size_t n) {
   std::vector<float> v(n);
-  const bool gamma = name.find("gamma") != std::string::npos ||
-                     name.find("LayerNorm.weight") != std::string::npos;
-  const bool beta = name.find("beta") != std::string::npos ||
-                    name.find("LayerNorm.bias") != std::string::npos;
+  const bool gamma =
+      name.find("gamma") != std::string::npos || name.find("LayerNorm.weight") != std::string::npos;
+  const bool beta =
+      name.find("beta") != std::string::npos || name.find("LayerNorm.bias") != std::string::npos;
   uint32_t s = 2166136261u;  // FNV-1a of the name: the same weights on every platform
   for (unsigned char ch : name) s = (s ^ ch) * 16777619u;
   for (auto& x : v) {
@@ -139,11 +139,10 @@ std::string vocab_txt() {
 }
 
 std::string tokenizer_config_json() {
-  return ordered_json{{"do_lower_case", true},     {"strip_accents", nullptr},
-                      {"model_max_length", 16},    {"cls_token", "[CLS]"},
-                      {"sep_token", "[SEP]"},      {"pad_token", "[PAD]"},
-                      {"unk_token", "[UNK]"},      {"mask_token", "[MASK]"},
-                      {"tokenize_chinese_chars", true}}
+  return ordered_json{
+      {"do_lower_case", true}, {"strip_accents", nullptr}, {"model_max_length", 16},
+      {"cls_token", "[CLS]"},  {"sep_token", "[SEP]"},     {"pad_token", "[PAD]"},
+      {"unk_token", "[UNK]"},  {"mask_token", "[MASK]"},   {"tokenize_chinese_chars", true}}
       .dump(1);
 }
 
@@ -181,18 +180,27 @@ std::vector<uint8_t> cenc(crossenc::DType dtype) {
   crossenc::TokenizerConfig tok;
   tok.max_length = 16;
   const int64_t h = kHidden, f = kInter;
-  const std::vector<Named> names = {
-      {tn::kWordEmb, {c.vocab_size, h}}, {tn::kPosEmb, {kPositions, h}},
-      {tn::kTypeEmb, {kTypes, h}},       {tn::kEmbLnGamma, {h}},
-      {tn::kEmbLnBeta, {h}},             {tn::layer(0, tn::kQkvW), {3 * h, h}},
-      {tn::layer(0, tn::kQkvB), {3 * h}}, {tn::layer(0, tn::kAttnOutW), {h, h}},
-      {tn::layer(0, tn::kAttnOutB), {h}}, {tn::layer(0, tn::kAttnLnGamma), {h}},
-      {tn::layer(0, tn::kAttnLnBeta), {h}}, {tn::layer(0, tn::kFfnInW), {f, h}},
-      {tn::layer(0, tn::kFfnInB), {f}},  {tn::layer(0, tn::kFfnOutW), {h, f}},
-      {tn::layer(0, tn::kFfnOutB), {h}}, {tn::layer(0, tn::kFfnLnGamma), {h}},
-      {tn::layer(0, tn::kFfnLnBeta), {h}}, {tn::kPoolerW, {h, h}},
-      {tn::kPoolerB, {h}},               {tn::kClassifierW, {kLabels, h}},
-      {tn::kClassifierB, {kLabels}}};
+  const std::vector<Named> names = {{tn::kWordEmb, {c.vocab_size, h}},
+                                    {tn::kPosEmb, {kPositions, h}},
+                                    {tn::kTypeEmb, {kTypes, h}},
+                                    {tn::kEmbLnGamma, {h}},
+                                    {tn::kEmbLnBeta, {h}},
+                                    {tn::layer(0, tn::kQkvW), {3 * h, h}},
+                                    {tn::layer(0, tn::kQkvB), {3 * h}},
+                                    {tn::layer(0, tn::kAttnOutW), {h, h}},
+                                    {tn::layer(0, tn::kAttnOutB), {h}},
+                                    {tn::layer(0, tn::kAttnLnGamma), {h}},
+                                    {tn::layer(0, tn::kAttnLnBeta), {h}},
+                                    {tn::layer(0, tn::kFfnInW), {f, h}},
+                                    {tn::layer(0, tn::kFfnInB), {f}},
+                                    {tn::layer(0, tn::kFfnOutW), {h, f}},
+                                    {tn::layer(0, tn::kFfnOutB), {h}},
+                                    {tn::layer(0, tn::kFfnLnGamma), {h}},
+                                    {tn::layer(0, tn::kFfnLnBeta), {h}},
+                                    {tn::kPoolerW, {h, h}},
+                                    {tn::kPoolerB, {h}},
+                                    {tn::kClassifierW, {kLabels, h}},
+                                    {tn::kClassifierB, {kLabels}}};
   std::vector<crossenc::TensorData> tensors;
   for (const auto& n : names) {
     crossenc::TensorData t;
@@ -257,17 +265,20 @@ int main(int argc, char** argv) {
   write("tokenizer/unicode", tokenizer_input(7, 64, "Caf\xC3\xA9 \xE4\xB8\xAD\xE6\x96\x87",
                                              "na\xC3\xAFve r\xC3\xA9sum\xC3\xA9 \xF0\x9F\x98\x80 "
                                              "\xE2\x80\x8B zero\xC2\xADwidth"));
-  write("tokenizer/cased", tokenizer_input(0, 32, "\xC3\x89T\xC3\x89", "Stra\xC3\x9F" "e"));
+  write("tokenizer/cased", tokenizer_input(0, 32, "\xC3\x89T\xC3\x89",
+                                           "Stra\xC3\x9F"
+                                           "e"));
   write("tokenizer/specials", tokenizer_input(7, 20, "[CLS] x [SEP]", "[UNK][MASK] [PAD]"));
   write("tokenizer/long_word", tokenizer_input(15, 40, std::string(120, 'x'), "a-b_c!d?e"));
   write("tokenizer/invalid_utf8", tokenizer_input(7, 16, "ok", "bad \xFF\xFE \xC0\xAF"));
   write("tokenizer/tiny_budget", tokenizer_input(7, 3, "q", "p"));
 
   // model_file
-  for (const auto& [name, dtype] : {std::pair{"mini_f32", crossenc::DType::F32},
-                                    std::pair{"mini_f16", crossenc::DType::F16}}) {
+  for (const auto& [name, dtype] :
+       {std::pair{"mini_f32", crossenc::DType::F32}, std::pair{"mini_f16", crossenc::DType::F16}}) {
     const auto image = cenc(dtype);
-    write(std::string("model_file/") + name, {reinterpret_cast<const char*>(image.data()), image.size()});
+    write(std::string("model_file/") + name,
+          {reinterpret_cast<const char*>(image.data()), image.size()});
   }
 
   // converter: [flags] config | safetensors | vocab.txt | tokenizer_config.json | tokenizer.json
@@ -286,19 +297,28 @@ int main(int argc, char** argv) {
         "{\"query\": \"berlin\", \"passage\": \"Berlin is a city.\", \"extra\": [1, 2]}\r\n"
         "\n   \t\n"
         "{\"query\": \"\\u00e9\\ud83d\\ude00\", \"passage\": \"\\u0000 nul\"}\n");
-  write("jsonl/ids", "{\"input_ids\": [101, 2054, 102, 4068, 102], \"token_type_ids\": [0, 0, 0, 1, 1]}\n"
-                     "{\"input_ids\": [101, 102]}\n"
-                     "{\"input_ids\": [], \"token_type_ids\": []}\n"
-                     "{\"input_ids\": [-1, 4294967296]}\n");
-  write("jsonl/bad", "{not json\n{\"query\": \"a\"}\n{\"query\": 5, \"passage\": \"b\"}\n"
-                     "[1, 2]\n{\"query\": \"a\", \"passage\": \"\xFF\"}\n\"just a string\"\n");
+  write("jsonl/ids",
+        "{\"input_ids\": [101, 2054, 102, 4068, 102], \"token_type_ids\": [0, 0, 0, 1, 1]}\n"
+        "{\"input_ids\": [101, 102]}\n"
+        "{\"input_ids\": [], \"token_type_ids\": []}\n"
+        "{\"input_ids\": [-1, 4294967296]}\n");
+  write("jsonl/bad",
+        "{not json\n{\"query\": \"a\"}\n{\"query\": 5, \"passage\": \"b\"}\n"
+        "[1, 2]\n{\"query\": \"a\", \"passage\": \"\xFF\"}\n\"just a string\"\n");
 
   // http_request (each body goes to all three parsers)
-  write("http_request/tei", R"({"query": "what is a flea", "texts": ["an insect", "a dog"], "raw_scores": false, "return_text": true, "truncate": true})");
-  write("http_request/cohere", R"({"model": "m", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 1, "return_documents": true})");
-  write("http_request/score_object", R"({"pairs": [{"query": "q", "passage": "p"}, {"query": "q", "document": "d"}, ["q2", "p2"]], "raw_scores": true})");
+  write(
+      "http_request/tei",
+      R"({"query": "what is a flea", "texts": ["an insect", "a dog"], "raw_scores": false, "return_text": true, "truncate": true})");
+  write(
+      "http_request/cohere",
+      R"({"model": "m", "query": "q", "documents": ["a", {"text": "b"}], "top_n": 1, "return_documents": true})");
+  write(
+      "http_request/score_object",
+      R"({"pairs": [{"query": "q", "passage": "p"}, {"query": "q", "document": "d"}, ["q2", "p2"]], "raw_scores": true})");
   write("http_request/score_array", R"([["q", "p"], ["\u00e9", "\ud83d\ude00"]])");
-  write("http_request/invalid", "{\"query\": \"\xFF\", \"texts\": [1, null], \"top_n\": -3, \"truncate\": \"yes\"}");
+  write("http_request/invalid",
+        "{\"query\": \"\xFF\", \"texts\": [1, null], \"top_n\": -3, \"truncate\": \"yes\"}");
 
   // infer_request
   write("infer_request/two_pairs", infer_request({{"what is a flea", "an insect"}, {"q", ""}}));

@@ -1,4 +1,5 @@
-// libFuzzer target: Tokenizer::encode_pair / tokenize on arbitrary bytes, any max_length and config.
+// libFuzzer target: Tokenizer::encode_pair / tokenize on arbitrary bytes, any max_length and
+// config.
 //
 // Input: [config bits][max_length: int16][query length: u16][query][passage]. Invariants: only
 // crossenc::Error escapes, and only for invalid UTF-8 or max_length < 3; the pair layout is

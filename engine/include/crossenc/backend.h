@@ -19,9 +19,9 @@ class ModelFile;
 
 // A non-owning view of a row-major 2-D matrix that lives in backend memory.
 struct Tensor {
-  void* data = nullptr;   // host-addressable pointer (CPU backend), else nullptr
-  uint32_t buffer = 0;    // backend buffer id (device backends)
-  uint64_t offset = 0;    // byte offset into `buffer`
+  void* data = nullptr;  // host-addressable pointer (CPU backend), else nullptr
+  uint32_t buffer = 0;   // backend buffer id (device backends)
+  uint64_t offset = 0;   // byte offset into `buffer`
   int64_t rows = 0;
   int64_t cols = 0;
   DType dtype = DType::F32;
@@ -29,7 +29,9 @@ struct Tensor {
   int64_t numel() const { return rows * cols; }
   size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype); }
   template <typename T>
-  T* as() const { return static_cast<T*>(data); }
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 // One batch of tokenized sequences, packed end to end.
@@ -49,11 +51,11 @@ struct PackedBatch {
 enum class Activation : uint8_t { None = 0, Gelu = 1, Tanh = 2 };  // Gelu is the exact erf form
 
 struct BackendOptions {
-  std::string name = "cpu";  // cpu | vulkan | auto
-  int threads = 0;           // CPU threads; 0 = all cores
-  int device = -1;           // Vulkan device index; -1 = best
-  std::string gemm = "auto"; // CPU GEMM path: auto | blas | eigen | own | reference
-  bool profile = false;      // per-op timing where the backend supports it
+  std::string name = "cpu";   // cpu | vulkan | auto
+  int threads = 0;            // CPU threads; 0 = all cores
+  int device = -1;            // Vulkan device index; -1 = best
+  std::string gemm = "auto";  // CPU GEMM path: auto | blas | eigen | own | reference
+  bool profile = false;       // per-op timing where the backend supports it
 };
 
 class Backend {

@@ -24,15 +24,15 @@
 namespace crossenc {
 
 struct Options {
-  std::string backend = "cpu";      // cpu | vulkan | auto
-  int threads = 0;                  // CPU threads; 0 = all cores
-  int batch_size = 32;              // pairs per forward pass
-  int max_batch_tokens = 0;         // also cap a batch by total tokens; 0 = no cap
-  int max_length = 0;               // token budget per pair; 0 = the model's (512)
-  std::optional<DType> dtype;       // f32, f16 or bf16 (CPU); unset = the model file's
-  int device = -1;                  // Vulkan device index; -1 = best
-  std::string gemm = "auto";        // CPU GEMM path: auto | own | own-amx | blas | eigen | ...
-  bool profile = false;             // per-op GPU timings (Vulkan)
+  std::string backend = "cpu";  // cpu | vulkan | auto
+  int threads = 0;              // CPU threads; 0 = all cores
+  int batch_size = 32;          // pairs per forward pass
+  int max_batch_tokens = 0;     // also cap a batch by total tokens; 0 = no cap
+  int max_length = 0;           // token budget per pair; 0 = the model's (512)
+  std::optional<DType> dtype;   // f32, f16 or bf16 (CPU); unset = the model file's
+  int device = -1;              // Vulkan device index; -1 = best
+  std::string gemm = "auto";    // CPU GEMM path: auto | own | own-amx | blas | eigen | ...
+  bool profile = false;         // per-op GPU timings (Vulkan)
 };
 
 struct Pair {
@@ -48,9 +48,9 @@ struct Ranked {
 struct EngineInfo {
   std::string model_path;
   ModelConfig config;
-  DType dtype;               // precision the weights are used in
-  std::string backend;       // "cpu" / "vulkan"
-  std::string device;        // human-readable device description
+  DType dtype;          // precision the weights are used in
+  std::string backend;  // "cpu" / "vulkan"
+  std::string device;   // human-readable device description
   int max_length;
 };
 

@@ -31,16 +31,16 @@ class InvalidRequestError : public Error {
 };
 
 struct ServiceOptions {
-  int max_batch_pairs = 32;        // flush a batch at this many pairs ...
-  int max_batch_tokens = 16384;    // ... or this many tokens ...
-  int timeout_ms = 2;              // ... or when its oldest request has waited this long
-  bool dynamic_batching = true;    // false: each request is run on its own (split if large)
-  bool length_aware = true;        // group similar lengths when forming batches
-  int replicas = 1;                // engine replicas pulling batches
-  int threads_per_replica = 0;     // 0: cores / replicas
+  int max_batch_pairs = 32;      // flush a batch at this many pairs ...
+  int max_batch_tokens = 16384;  // ... or this many tokens ...
+  int timeout_ms = 2;            // ... or when its oldest request has waited this long
+  bool dynamic_batching = true;  // false: each request is run on its own (split if large)
+  bool length_aware = true;      // group similar lengths when forming batches
+  int replicas = 1;              // engine replicas pulling batches
+  int threads_per_replica = 0;   // 0: cores / replicas
   std::vector<std::string> replica_backends;  // per replica ("cpu", "vulkan"); empty: options'
-  int tokenizer_workers = 1;       // tokenization threads feeding the batcher
-  size_t max_queued_pairs = 65536; // backpressure bound; beyond it score() throws Overloaded
+  int tokenizer_workers = 1;                  // tokenization threads feeding the batcher
+  size_t max_queued_pairs = 65536;  // backpressure bound; beyond it score() throws Overloaded
 };
 
 struct ScoreRequestOptions {
@@ -72,15 +72,15 @@ struct MetricsSnapshot {
   // a full queue (not in requests). pairs, tokens, batches: what the replicas ran.
   uint64_t requests = 0, pairs = 0, tokens = 0, errors = 0, rejected_overloaded = 0;
   uint64_t batches = 0;
-  double pairs_per_s = 0;           // since start
-  LatencySummary request_latency;   // total per request
+  double pairs_per_s = 0;          // since start
+  LatencySummary request_latency;  // total per request
   LatencySummary queue_wait, tokenize, inference;
   double avg_batch_pairs = 0, avg_batch_tokens = 0;
   double padding_waste_pct = 0;          // packed batches: 0 by construction
   double padded_baseline_waste_pct = 0;  // what padding each batch to its longest would waste
   size_t queued_pairs = 0;               // now: admitted, not yet answered
   std::vector<ReplicaMetrics> replicas;
-  double process_cpu_pct = 0;       // since start, 100 = one core
+  double process_cpu_pct = 0;  // since start, 100 = one core
   uint64_t rss_bytes = 0;
 };
 

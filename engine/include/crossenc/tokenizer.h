@@ -11,13 +11,13 @@ namespace crossenc {
 
 struct TokenizerConfig {
   bool lowercase = true;
-  bool strip_accents = true;          // HF: strip_accents=None follows lowercase
-  bool handle_chinese_chars = true;   // spaces around CJK ideographs
-  int max_length = 512;               // default total budget incl. special tokens
-  int max_input_chars_per_word = 100; // longer words become [UNK]
+  bool strip_accents = true;           // HF: strip_accents=None follows lowercase
+  bool handle_chinese_chars = true;    // spaces around CJK ideographs
+  int max_length = 512;                // default total budget incl. special tokens
+  int max_input_chars_per_word = 100;  // longer words become [UNK]
   std::string continuing_prefix = "##";
-  std::string unk_token = "[UNK]", cls_token = "[CLS]", sep_token = "[SEP]",
-              pad_token = "[PAD]", mask_token = "[MASK]";
+  std::string unk_token = "[UNK]", cls_token = "[CLS]", sep_token = "[SEP]", pad_token = "[PAD]",
+              mask_token = "[MASK]";
 };
 
 // input_ids = [CLS] query [SEP] passage [SEP]; token_type_ids 0 for the first part, 1 after.

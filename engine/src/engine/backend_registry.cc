@@ -14,7 +14,8 @@ std::unique_ptr<Backend> make_backend(const BackendOptions& options) {
 #ifdef CROSSENC_HAVE_VULKAN
     return make_vulkan_backend(options);
 #else
-    throw Error("the Vulkan backend is not built into this binary (configure with -DCROSSENC_VULKAN=ON)");
+    throw Error(
+        "the Vulkan backend is not built into this binary (configure with -DCROSSENC_VULKAN=ON)");
 #endif
   }
   if (options.name == "auto") {

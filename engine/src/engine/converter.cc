@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config_json.h"
 #include "crossenc/error.h"
 #include "crossenc/half.h"
-#include "config_json.h"
 #include "json_int.h"
 #include "safetensors.h"
 
@@ -116,8 +116,8 @@ TokenizerConfig read_tokenizer_config(const fs::path& dir, const ModelConfig& mo
   }
   if (fs::exists(dir / "tokenizer.json")) {  // the fast tokenizer's own normalizer wins
     const json j = read_json(dir / "tokenizer.json");
-    if (auto n = j.find("normalizer"); n != j.end() && n->is_object() &&
-                                       n->value("type", "") == "BertNormalizer") {
+    if (auto n = j.find("normalizer");
+        n != j.end() && n->is_object() && n->value("type", "") == "BertNormalizer") {
       t.lowercase = get_or<bool>(*n, "lowercase", t.lowercase);
       t.strip_accents = get_or<bool>(*n, "strip_accents", t.lowercase);
       t.handle_chinese_chars = get_or<bool>(*n, "handle_chinese_chars", t.handle_chinese_chars);
@@ -247,7 +247,8 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
                 " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
   }
   if (!fs::exists(dir / "model.safetensors")) {
-    throw Error("'" + dir_str + "' has no model.safetensors (pytorch_model.bin is not supported; "
+    throw Error("'" + dir_str +
+                "' has no model.safetensors (pytorch_model.bin is not supported; "
                 "re-save with safetensors)");
   }
   const SafetensorsFile st((dir / "model.safetensors").string());
@@ -261,7 +262,8 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
     out.push_back(make_tensor(name, shape, v, shape.size() == 2 ? mat : DType::F32));
   };
   const std::string e = "bert.embeddings.";
-  add(tn::kWordEmb, {config.vocab_size, h}, hf.get(e + "word_embeddings.weight", {config.vocab_size, h}));
+  add(tn::kWordEmb, {config.vocab_size, h},
+      hf.get(e + "word_embeddings.weight", {config.vocab_size, h}));
   add(tn::kPosEmb, {config.max_position_embeddings, h},
       hf.get(e + "position_embeddings.weight", {config.max_position_embeddings, h}));
   add(tn::kTypeEmb, {config.type_vocab_size, h},

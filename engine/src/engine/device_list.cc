@@ -33,8 +33,8 @@ std::string describe_devices() {
                   "subgroup %u)%s%s\n",
                   d.index, d.name.c_str(), d.type.c_str(), d.vendor.c_str(), d.api_version.c_str(),
                   d.memory_bytes / 1073741824.0, d.fp16_arithmetic ? "yes" : "no",
-                  d.storage_16bit ? "yes" : "no", d.subgroup_size, d.usable ? "" : " unusable: ",
-                  d.usable ? "" : d.unusable_reason.c_str());
+                  d.storage_16bit ? "yes" : "no", d.subgroup_size,
+                  d.usable ? "" : " unusable: ", d.usable ? "" : d.unusable_reason.c_str());
     out += line;
   }
 #else

@@ -60,12 +60,12 @@ void Encoder::validate(const PackedBatch& batch) const {
   }
   for (size_t t = 0; t < batch.input_ids.size(); ++t) {
     if (batch.input_ids[t] < 0 || batch.input_ids[t] >= c.vocab_size) {
-      throw Error("token id " + std::to_string(batch.input_ids[t]) + " is outside the vocabulary (0.." +
-                  std::to_string(c.vocab_size - 1) + ")");
+      throw Error("token id " + std::to_string(batch.input_ids[t]) +
+                  " is outside the vocabulary (0.." + std::to_string(c.vocab_size - 1) + ")");
     }
     if (batch.token_type_ids[t] < 0 || batch.token_type_ids[t] >= c.type_vocab_size) {
-      throw Error("token type id " + std::to_string(batch.token_type_ids[t]) +
-                  " is outside 0.." + std::to_string(c.type_vocab_size - 1));
+      throw Error("token type id " + std::to_string(batch.token_type_ids[t]) + " is outside 0.." +
+                  std::to_string(c.type_vocab_size - 1));
     }
     if (batch.positions[t] < 0 || batch.positions[t] >= c.max_position_embeddings) {
       throw Error("position " + std::to_string(batch.positions[t]) + " is out of range");

@@ -1,4 +1,5 @@
-// The BERT encoder graph, expressed only in Backend ops: embeddings -> N layers -> pooler -> logits.
+// The BERT encoder graph, expressed only in Backend ops: embeddings -> N layers -> pooler ->
+// logits.
 #pragma once
 
 #include <memory>

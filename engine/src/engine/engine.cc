@@ -72,8 +72,8 @@ Engine Engine::open(const std::string& path, const Options& options) {
                 impl->backend->name() + " runs f32 or f16");
   }
   impl->encoder = std::make_unique<Encoder>(model, *impl->backend, dtype);
-  const int model_max = std::min(model->tokenizer_config().max_length,
-                                 model->config().max_position_embeddings);
+  const int model_max =
+      std::min(model->tokenizer_config().max_length, model->config().max_position_embeddings);
   if (options.max_length < 0) throw Error("max_length must be >= 3");
   const int max_length = options.max_length > 0 ? options.max_length : model_max;
   if (max_length < 3) throw Error("max_length must be >= 3");

@@ -65,7 +65,7 @@ std::vector<WorkItem> Batcher::next_batch() {
       // Finished here, not later: an empty batch must not leave a failed request waiting.
       // (A request's lock is a leaf; it is never held while taking ours.)
       for (WorkItem& item : dropped) item.request->finish_items(1);
-      if (batch.empty()) continue;  // everything taken was dropped: look again
+      if (batch.empty()) continue;            // everything taken was dropped: look again
       if (!queue_.empty()) cv_.notify_one();  // more may be due for another replica
       return batch;
     }
@@ -157,8 +157,7 @@ std::vector<WorkItem> Batcher::take_one_request(std::vector<WorkItem>* dropped) 
   size_t tokens = 0, out = 0;
   for (size_t i = 0; i < window; ++i) {
     WorkItem& item = queue_[i];
-    const bool fits = item.request.get() == owner &&
-                      batch.size() < options_.max_batch_pairs &&
+    const bool fits = item.request.get() == owner && batch.size() < options_.max_batch_pairs &&
                       (batch.empty() || tokens + item.tokens <= options_.max_batch_tokens);
     if (fits) {
       tokens += item.tokens;

@@ -29,8 +29,8 @@ double LatencyHistogram::percentile(double q) const {
     seen += buckets_[static_cast<size_t>(b)];
     if (seen < std::max<uint64_t>(rank, 1)) continue;
     // The bucket's geometric middle, kept inside what was actually observed.
-    const double mid = b == 0 ? kMinMs / 2
-                              : kMinMs * std::pow(10.0, (b - 0.5) / static_cast<double>(kPerDecade));
+    const double mid =
+        b == 0 ? kMinMs / 2 : kMinMs * std::pow(10.0, (b - 0.5) / static_cast<double>(kPerDecade));
     return std::clamp(mid, min_, max_);
   }
   return max_;

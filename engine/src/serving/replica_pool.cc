@@ -16,7 +16,7 @@ ReplicaPool::ReplicaPool(const std::string& model_path, const Options& engine_op
     o.backend = backends[i];
     o.threads = threads;
     o.batch_size = static_cast<int>(max_batch_pairs);  // a formed batch is one forward pass
-    o.max_batch_tokens = 0;                              // the batcher already capped it
+    o.max_batch_tokens = 0;                            // the batcher already capped it
     engines_.push_back(Engine::open(model_path, o));
     metrics_.set_replica_device(i, engines_.back().info().backend, engines_.back().info().device);
   }

@@ -28,8 +28,7 @@ ServiceOptions resolve(ServiceOptions o, const Options& engine_options) {
   if (o.threads_per_replica < 0) throw Error("threads_per_replica must be >= 0");
   if (o.tokenizer_workers < 0) throw Error("tokenizer_workers must be >= 0");
   if (o.max_queued_pairs < 1) throw Error("max_queued_pairs must be >= 1");
-  if (!o.replica_backends.empty() &&
-      o.replica_backends.size() != static_cast<size_t>(o.replicas)) {
+  if (!o.replica_backends.empty() && o.replica_backends.size() != static_cast<size_t>(o.replicas)) {
     throw Error("replica_backends names " + std::to_string(o.replica_backends.size()) +
                 " backends for " + std::to_string(o.replicas) + " replicas");
   }
@@ -84,7 +83,8 @@ struct Service::Impl {
     size_t current = admitted_pairs.load(std::memory_order_relaxed);
     do {
       if (current + n > options.max_queued_pairs) return false;
-    } while (!admitted_pairs.compare_exchange_weak(current, current + n, std::memory_order_relaxed));
+    } while (
+        !admitted_pairs.compare_exchange_weak(current, current + n, std::memory_order_relaxed));
     return true;
   }
 

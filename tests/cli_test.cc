@@ -21,7 +21,7 @@ struct Result {
 
 fs::path work_dir() {
   static const fs::path dir = [] {
-    auto d = fs::temp_directory_path() / ("crossenc_cli_" + std::to_string(::getpid()));
+    auto d = ::crossenc::test::temp_dir() / "cli";
     fs::create_directories(d);
     return d;
   }();

@@ -18,8 +18,7 @@ namespace fs = std::filesystem;
 
 const std::string& tiny_model() {
   static const std::string path = [] {
-    const auto p =
-        fs::temp_directory_path() / ("crossenc_engine_" + std::to_string(::getpid()) + ".cenc");
+    const auto p = ::crossenc::test::temp_dir() / "engine.cenc";
     write_model_file(p.string(), convert_hf_folder(test::data_path("tiny-random").string()));
     return p.string();
   }();

@@ -481,6 +481,27 @@ TEST(FaultMatrix, NonFiniteWeightsAreReportedAtConvertTime) {
   }
 }
 
+TEST(FaultMatrix, F16AtLoadRefusesWeightsBeyondItsRange) {
+  // An F32 file is fine as F32 (and BF16, whose range is F32's), but rounding it to F16 at load
+  // would turn 1e5 into Inf: refused with the tensor named, as convert --dtype f16 does.
+  const fs::path hf = copy_tiny_hf("f16_range");
+  const std::string tensor = "bert.encoder.layer.1.output.dense.weight";
+  edit_safetensors(hf / "model.safetensors", [&](json& h, std::string& d) {
+    const float big = 1e5f;
+    std::memcpy(d.data() + h[tensor]["data_offsets"][0].get<size_t>(), &big, 4);
+  });
+  const fs::path model = hf.parent_path() / "big.cenc";
+  ASSERT_EQ(run_cli({"convert", hf.string(), model.string()}).code, 0);
+  const auto r = run_cli({"rank", "-m", model.string(), "--dtype", "f16", "-q", "q", "p"});
+  expect_clean_failure(r, "outside the f16 range");
+  EXPECT_NE(r.err.find("'layer.1.ffn.out.weight'"), std::string::npos)  // its name in the .cenc
+      << "the tensor is not named: " << r.err;
+  for (const char* dtype : {"f32", "bf16"}) {
+    EXPECT_EQ(run_cli({"rank", "-m", model.string(), "--dtype", dtype, "-q", "q", "p"}).code, 0)
+        << dtype;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hostile inputs: huge texts, many passages, invalid UTF-8.
 

@@ -50,8 +50,7 @@ std::string model_file(const fs::path& hf_dir, DType dtype) {
   const std::string key = hf_dir.string() + std::string(dtype_name(dtype));
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   const fs::path out =
-      fs::temp_directory_path() / ("crossenc_golden_" + std::to_string(::getpid()) + "_" +
-                                   std::to_string(cache.size()) + ".cenc");
+      ::crossenc::test::temp_dir() / ("golden_" + std::to_string(cache.size()) + ".cenc");
   write_model_file(out.string(), convert_hf_folder(hf_dir.string(), {.dtype = dtype}));
   return cache[key] = out.string();
 }

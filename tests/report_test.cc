@@ -18,6 +18,7 @@
 #include "results.h"
 #include "stats.h"
 #include "svg_plot.h"
+#include "test_util.h"
 
 namespace crossenc::bench {
 namespace {
@@ -314,9 +315,7 @@ TEST(Report, JsonHasEveryRawNumberAndParses) {
 }
 
 TEST(Report, WriteReportCreatesAllFiles) {
-  const auto dir =
-      std::filesystem::temp_directory_path() /
-      ("crossenc_report_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  const auto dir = ::crossenc::test::temp_dir() / "report";
   std::filesystem::remove_all(dir);
   write_report(synthetic_experiment(), dir.string());
   for (const char* f : {"report.md", "report.html", "report.json", "latency_cdf.svg",

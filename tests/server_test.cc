@@ -162,10 +162,7 @@ class ServerTest : public ::testing::Test {
     stub_ = inference::InferenceService::NewStub(channel_);
   }
 
-  static fs::path new_model_path() {
-    return fs::temp_directory_path() /
-           ("crossenc_server_test_" + std::to_string(getpid()) + ".cenc");
-  }
+  static fs::path new_model_path() { return ::crossenc::test::temp_dir() / "server_test.cenc"; }
 
   std::unique_ptr<httplib::Client> http() const {
     auto c = std::make_unique<httplib::Client>("127.0.0.1", server_->http_port());

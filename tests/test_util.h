@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 namespace crossenc::test {
 
@@ -22,6 +25,24 @@ inline std::filesystem::path shared_dir() {
 }
 
 inline std::filesystem::path shared_path(const std::string& rel) { return shared_dir() / rel; }
+
+// This test program's scratch folder under the system temp dir, created on first use and removed
+// with everything in it when the program exits (only by the process that made it, not by a
+// forked child).
+inline const std::filesystem::path& temp_dir() {
+  struct Dir {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("crossenc_test_" + std::to_string(::getpid()));
+    pid_t owner = ::getpid();
+    Dir() { std::filesystem::create_directories(path); }
+    ~Dir() {
+      std::error_code ec;
+      if (::getpid() == owner) std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
+}
 
 // True when CI demands the shared files (CROSSENC_REQUIRE_SHARED=1): a missing file fails.
 inline bool shared_required() {

@@ -2,6 +2,7 @@
 #include "crossenc/half.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 namespace crossenc {
@@ -61,6 +62,16 @@ void half_to_float(const uint16_t* in, float* out, size_t n) {
 
 void float_to_half(const float* in, uint16_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
+}
+
+size_t first_f16_overflow(const float* in, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isfinite(in[i]) && std::fabs(in[i]) > 65504.0f &&
+        std::isinf(half_to_float(float_to_half(in[i])))) {
+      return i;
+    }
+  }
+  return n;
 }
 
 void float_to_bf16(const float* in, uint16_t* out, size_t n) {

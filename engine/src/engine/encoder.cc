@@ -5,6 +5,7 @@
 #include <string>
 
 #include "crossenc/error.h"
+#include "crossenc/half.h"
 
 namespace crossenc {
 
@@ -15,10 +16,24 @@ Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType
   // Matrices and embedding tables (half of all weight bytes) in the requested dtype; biases and
   // LayerNorm parameters stay F32. BF16 is a GEMM mode (its inputs rounded to BF16): the
   // embedding tables, read by no GEMM, keep F32 there.
-  auto matrix = [&](const std::string& name) { return backend_.load_weight(f, name, dtype); };
+  auto load = [&](const std::string& name, DType dt) {
+    // F16 from an F32 file: a weight beyond the F16 range would become Inf and wreck every score.
+    const TensorInfo& info = f.info(name);
+    if (dt == DType::F16 && info.dtype == DType::F32) {
+      const auto* w = static_cast<const float*>(f.data(info));
+      const size_t n = static_cast<size_t>(info.numel());
+      if (const size_t i = first_f16_overflow(w, n); i < n) {
+        throw Error("weight '" + name + "' holds " + std::to_string(w[i]) + " at index " +
+                    std::to_string(i) +
+                    ", outside the f16 range (+-65504): use --dtype f32 or bf16");
+      }
+    }
+    return backend_.load_weight(f, name, dt);
+  };
+  auto matrix = [&](const std::string& name) { return load(name, dtype); };
   auto vector = [&](const std::string& name) { return backend_.load_weight(f, name, DType::F32); };
   const DType table_dtype = dtype == DType::BF16 ? DType::F32 : dtype;
-  auto table = [&](const std::string& name) { return backend_.load_weight(f, name, table_dtype); };
+  auto table = [&](const std::string& name) { return load(name, table_dtype); };
   word_ = table(tn::kWordEmb);
   position_ = table(tn::kPosEmb);
   token_type_ = table(tn::kTypeEmb);

@@ -88,6 +88,22 @@ INSTANTIATE_TEST_SUITE_P(Paths, Bf16Gemm, testing::ValuesIn(paths()),
                            return n;
                          });
 
+TEST(Bf16Gemm, OwnAmxNeedsAmx) {
+  if (cpu::amx_available()) {
+    EXPECT_TRUE(cpu::parse_gemm_path("own-amx").amx);
+  } else {
+    try {
+      cpu::parse_gemm_path("own-amx");
+      FAIL() << "own-amx accepted without AMX";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("needs AMX-BF16"), std::string::npos) << e.what();
+    }
+  }
+  if (cpu::detect_isa() >= cpu::Isa::Avx2) {
+    EXPECT_FALSE(cpu::parse_gemm_path("own-avx2").amx);
+  }
+}
+
 TEST(Bf16Gemm, AmxPackingPadsWithZeros) {
   // 3 columns x 5 k: the packed tile is 32 x 32 with the rest zero.
   std::vector<uint16_t> w(15);

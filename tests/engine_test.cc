@@ -30,6 +30,25 @@ Engine open_tiny(Options o = {}) {
   return Engine::open(tiny_model(), o);
 }
 
+TEST(Engine, Bf16IsACpuMode) {
+  Options o;
+  o.dtype = DType::BF16;
+  o.backend = "vulkan";
+  try {
+    open_tiny(o);
+    FAIL() << "bf16 on vulkan opened";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cpu backend only"), std::string::npos) << e.what();
+  }
+  o.backend = "auto";  // picks the CPU for bf16
+  Engine e = open_tiny(o);
+  EXPECT_EQ(e.info().backend, "cpu");
+  EXPECT_EQ(e.info().dtype, DType::BF16);
+  const auto scores = e.score(std::vector<Pair>{{"what is a flea", "a small insect"}});
+  ASSERT_EQ(scores.size(), 1u);
+  EXPECT_TRUE(std::isfinite(scores[0]));
+}
+
 TEST(Engine, HfFolderAndCencGiveIdenticalScores) {
   Engine a = open_tiny();
   Engine b = Engine::open(test::data_path("tiny-random").string(), {.threads = 2});

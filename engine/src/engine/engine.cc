@@ -62,15 +62,18 @@ Engine Engine::open(const std::string& path, const Options& options) {
   if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
     throw Error("dtype must be f32, f16 or bf16");
   }
-  impl->backend = make_backend({.name = options.backend,
+  // BF16 is a CPU mode: "auto" means the CPU there, and another backend is refused up front.
+  std::string backend = options.backend;
+  if (dtype == DType::BF16 && backend == "auto") backend = "cpu";
+  if (dtype == DType::BF16 && backend != "cpu") {
+    throw Error("dtype bf16 runs on the cpu backend only (AMX tiles where the CPU has them); " +
+                backend + " runs f32 or f16");
+  }
+  impl->backend = make_backend({.name = backend,
                                 .threads = options.threads,
                                 .device = options.device,
                                 .gemm = options.gemm,
                                 .profile = options.profile});
-  if (dtype == DType::BF16 && impl->backend->name() != "cpu") {
-    throw Error("dtype bf16 runs on the cpu backend only (AMX tiles where the CPU has them); " +
-                impl->backend->name() + " runs f32 or f16");
-  }
   impl->encoder = std::make_unique<Encoder>(model, *impl->backend, dtype);
   const int model_max =
       std::min(model->tokenizer_config().max_length, model->config().max_position_embeddings);

@@ -126,27 +126,28 @@ void store_block(float* c, int64_t ldc) {
   _tile_stored(3, c + 16 * ldc + 16, bytes);
 }
 
-// x[rows x cols] (row stride ld) = act(x) in place.
-void activate(float* x, int64_t ld, int64_t rows, int64_t cols, Activation act) {
+// out[rows x cols] (row stride ldo) = act(c) (row stride 32).
+void activate(const float* c, int64_t rows, int64_t cols, Activation act, float* out, int64_t ldo) {
   using V = Avx512;
-  if (act == Activation::None) return;
   for (int64_t i = 0; i < rows; ++i) {
     for (int64_t j = 0; j < cols; j += 16) {
       const int width = static_cast<int>(min64(cols - j, 16));
-      float* p = x + i * ld + j;
-      V::F v = width == 16 ? V::load(p) : V::load_part(p, width);
-      v = act == Activation::Gelu ? vgelu<V>(v) : vtanh<V>(v);
+      V::F v = V::load(c + i * kAmxBlock + j);
+      if (act == Activation::Gelu)
+        v = vgelu<V>(v);
+      else if (act == Activation::Tanh)
+        v = vtanh<V>(v);
       if (width == 16)
-        V::store(p, v);
+        V::store(out + i * ldo + j, v);
       else
-        V::store_part(p, v, width);
+        V::store_part(out + i * ldo + j, v, width);
     }
   }
 }
 
-// One 32 x 32 block of out at (r0, j0): full blocks go from the tiles straight
-// into out; edge blocks through a local buffer, of which only the valid part is
-// copied.
+// One 32 x 32 block of out at (r0, j0): full blocks without an activation go from the tiles
+// straight into out; the others through a local buffer (a load right after a tile store to
+// the same line is slow), of which only the valid part is written.
 void output_block(const uint16_t* abuf, int64_t kp, const uint16_t* packed, const float* bias,
                   Activation act, float* out, int64_t m, int64_t n, int64_t r0, int64_t jp) {
   const int64_t j0 = jp * kAmxBlock;
@@ -160,18 +161,13 @@ void output_block(const uint16_t* abuf, int64_t kp, const uint16_t* packed, cons
     b = bias + j0;
   }
   block_product(abuf, kp, packed, 2 * jp, b);
-  if (rows == kAmxBlock && cols == kAmxBlock) {
-    float* o = out + r0 * n + j0;
-    store_block(o, n);
-    activate(o, n, rows, cols, act);
+  if (rows == kAmxBlock && cols == kAmxBlock && act == Activation::None) {
+    store_block(out + r0 * n + j0, n);
     return;
   }
   alignas(64) float c[kAmxBlock * kAmxBlock];
   store_block(c, kAmxBlock);
-  activate(c, kAmxBlock, rows, cols, act);
-  for (int64_t i = 0; i < rows; ++i) {
-    std::memcpy(out + (r0 + i) * n + j0, c + i * kAmxBlock, static_cast<size_t>(cols) * 4);
-  }
+  activate(c, rows, cols, act, out + r0 * n + j0, n);
 }
 
 }  // namespace

@@ -186,6 +186,27 @@ TEST(Cli, RankPrintsBestFirst) {
   EXPECT_EQ(run("rank -m " + model() + " -q q").code, 1);  // no passages
 }
 
+TEST(Cli, RankNamesTheBadPassageLineAndRefusesFolders) {
+  // Line 3 (after a blank line) holds invalid UTF-8: the message gives file:line.
+  const auto passages = work_dir() / "bad_passages.txt";
+  std::ofstream(passages, std::ios::binary) << "fine\n\nbad \xff here\n";
+  auto r = run("rank -m " + model() + " -q q -p " + passages.string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(passages.string() + ":3: invalid UTF-8 in passage at byte offset 4"),
+            std::string::npos)
+      << r.err;
+  r = run("rank -m " + model() + " -q q ok \"$(printf 'bad \\377')\"");  // /bin/sh: no $'..'
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("passage 2: invalid UTF-8"), std::string::npos) << r.err;
+  for (const std::string& cmd : {"rank -m " + model() + " -q q -p " + work_dir().string(),
+                                 "score -m " + model() + " -i " + work_dir().string()}) {
+    r = run(cmd);
+    EXPECT_EQ(r.code, 1) << cmd;
+    EXPECT_NE(r.err.find("is a folder; expected a file"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, BenchPrintsOneJsonLine) {
   const auto r = run("bench -m " + model() + " --pairs " +
                      crossenc::test::data_path("scores_tiny_sample.jsonl").string() +

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -54,12 +55,20 @@ Options to_options(const EngineArgs& a) {
 
 Engine open_engine(const EngineArgs& args) { return Engine::open(args.model, to_options(args)); }
 
+void open_input(const std::string& path, std::ifstream& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error("'" + path + "' is a folder; expected a file");
+  }
+  file.open(path, std::ios::binary);
+  if (!file) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+}
+
 std::vector<JsonLine> read_jsonl(const std::string& path) {
   std::ifstream file;
   std::istream* in = &std::cin;
   if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+    open_input(path, file);
     in = &file;
   }
   std::vector<JsonLine> lines;

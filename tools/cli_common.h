@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -41,6 +42,8 @@ struct JsonLine {
 };
 // Reads every non-empty line of a JSONL file ("-" = stdin). Throws Error if unreadable.
 std::vector<JsonLine> read_jsonl(const std::string& path);
+// Opens `path` for reading (binary); a folder or unreadable file is an Error that says so.
+void open_input(const std::string& path, std::ifstream& file);
 
 // A query/passage pair, or pre-tokenized ids, taken from a JSONL object; sets line.error.
 struct PairInput {

@@ -8,9 +8,15 @@
 namespace crossenc::cli {
 
 namespace {
-// One passage per line; a .jsonl file holds {"passage"|"text"|"content": ...} objects.
-std::vector<std::string> read_passages(const std::string& path) {
-  std::vector<std::string> out;
+// One passage per line (blank lines skipped); a .jsonl file holds {"passage"|"text"|"content":
+// ...} objects. Each passage keeps its line number for error messages.
+struct Passages {
+  std::vector<std::string> text;
+  std::vector<size_t> line_no;
+};
+
+Passages read_passages(const std::string& path) {
+  Passages out;
   const bool jsonl = path.size() > 6 && path.substr(path.size() - 6) == ".jsonl";
   if (jsonl) {
     for (auto& line : read_jsonl(path)) {
@@ -18,7 +24,8 @@ std::vector<std::string> read_passages(const std::string& path) {
         throw Error(path + ":" + std::to_string(line.line_no) + ": " + line.error);
       for (const char* key : {"passage", "text", "content"}) {
         if (line.value.contains(key) && line.value[key].is_string()) {
-          out.push_back(line.value[key].get<std::string>());
+          out.text.push_back(line.value[key].get<std::string>());
+          out.line_no.push_back(line.line_no);
           break;
         }
         if (std::string(key) == "content") {
@@ -29,12 +36,14 @@ std::vector<std::string> read_passages(const std::string& path) {
     }
     return out;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read '" + path + "'");
+  std::ifstream in;
+  open_input(path, in);
   std::string line;
-  while (std::getline(in, line)) {
+  for (size_t n = 1; std::getline(in, line); ++n) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!line.empty()) out.push_back(line);
+    if (line.empty()) continue;
+    out.text.push_back(line);
+    out.line_no.push_back(n);
   }
   return out;
 }
@@ -69,15 +78,24 @@ Command add_rank(CLI::App& root) {
   app->add_option("--top-k,-k", args->top_k, "print only the best K (0 = all)");
   app->add_flag("--json", args->json, "print a JSON array of {rank, index, score, passage}");
   return {app, [args] {
-            std::vector<std::string> passages =
-                args->passages_file.empty() ? args->passages : read_passages(args->passages_file);
+            Passages from_file;
+            if (!args->passages_file.empty()) from_file = read_passages(args->passages_file);
+            const std::vector<std::string>& passages =
+                args->passages_file.empty() ? args->passages : from_file.text;
             if (passages.empty())
               throw Error("no passages to rank (give --passages FILE or PASSAGE...)");
             const auto t0 = std::chrono::steady_clock::now();
             Engine engine = open_engine(args->engine);
             const double load_s = seconds_since(t0);
             const auto t1 = std::chrono::steady_clock::now();
-            const auto ranked = engine.rank(args->query, passages, args->top_k);
+            std::vector<Ranked> ranked;
+            try {
+              ranked = engine.rank(args->query, passages, args->top_k);
+            } catch (const InputError& e) {
+              if (args->passages_file.empty()) throw;  // "passage N: ..." names it already
+              throw Error(args->passages_file + ":" + std::to_string(from_file.line_no[e.index]) +
+                          ": " + e.detail);
+            }
             const double rank_s = seconds_since(t1);
             if (args->json) {
               ordered_json out = ordered_json::array();

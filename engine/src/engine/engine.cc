@@ -101,7 +101,13 @@ Encoding Engine::tokenize(std::string_view query, std::string_view passage) cons
 std::vector<float> Engine::score(std::span<const Pair> pairs) {
   std::vector<Encoding> encodings;
   encodings.reserve(pairs.size());
-  for (const Pair& p : pairs) encodings.push_back(tokenize(p.query, p.passage));
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    try {
+      encodings.push_back(tokenize(pairs[i].query, pairs[i].passage));
+    } catch (const Error& e) {
+      throw InputError(i, "pair", e.what());
+    }
+  }
   return impl_->run(encodings);
 }
 
@@ -119,7 +125,13 @@ std::vector<Ranked> Engine::rank(std::string_view query, std::span<const std::st
                                  size_t top_k) {
   std::vector<Encoding> encodings;
   encodings.reserve(passages.size());
-  for (const std::string& p : passages) encodings.push_back(tokenize(query, p));
+  for (size_t i = 0; i < passages.size(); ++i) {
+    try {
+      encodings.push_back(tokenize(query, passages[i]));
+    } catch (const Error& e) {
+      throw InputError(i, "passage", e.what());
+    }
+  }
   const std::vector<float> scores = impl_->run(encodings);
   std::vector<Ranked> ranked(scores.size());
   for (size_t i = 0; i < scores.size(); ++i) ranked[i] = {i, scores[i]};

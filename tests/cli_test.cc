@@ -86,7 +86,9 @@ TEST(Cli, ConvertAndInfo) {
                 .code,
             0);
   EXPECT_NE(run("info " + f16).out.find("weights f16"), std::string::npos);
-  EXPECT_EQ(run("info --devices").code, 0);
+  const auto devices = run("info --devices");
+  EXPECT_EQ(devices.code, 0);
+  EXPECT_NE(devices.out.find("AMX-BF16 "), std::string::npos) << devices.out;  // yes or no
 }
 
 TEST(Cli, ScoreKeepsFieldsAndOrder) {

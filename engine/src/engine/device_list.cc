@@ -1,9 +1,13 @@
-// describe_devices: the CPU, and every Vulkan device the loader reports (if built with Vulkan).
+// describe_devices: the CPU (with its vector kernels and AMX), and every Vulkan device the
+// loader reports (if built with Vulkan).
 #include "crossenc/device_list.h"
 
 #include <cstdio>
 #include <fstream>
 #include <thread>
+
+#include "cpu_ops.h"
+#include "gemm_amx.h"
 
 #ifdef CROSSENC_HAVE_VULKAN
 #include "vulkan_backend.h"
@@ -22,7 +26,8 @@ std::string describe_devices() {
     }
   }
   out += "cpu      " + cpu + ", " + std::to_string(std::thread::hardware_concurrency()) +
-         " hardware threads (--backend cpu)\n";
+         " hardware threads (--backend cpu); kernels " + cpu::isa_name(cpu::detect_isa()) +
+         ", AMX-BF16 " + (cpu::amx_available() ? "yes (--dtype bf16 runs on it)" : "no") + "\n";
 #ifdef CROSSENC_HAVE_VULKAN
   const auto devices = list_vulkan_devices();
   if (devices.empty()) out += "vulkan   no Vulkan devices (loader or driver missing)\n";

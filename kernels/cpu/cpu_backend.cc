@@ -3,8 +3,6 @@
 // activations, and each op run immediately on one shared thread pool.
 #include "cpu_backend.h"
 
-#include <cblas.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blas_loader.h"
 #include "cpu_ops.h"
 #include "crossenc/error.h"
 #include "crossenc/half.h"
@@ -121,9 +120,9 @@ class CpuBackend final : public Backend {
         config_(cpu::parse_gemm_path(options.gemm.c_str())),
         device_(cpu_model_name()),
         profile_(options.profile) {
-    // One pool of threads: OpenBLAS (only used on the blas path) gets as many as ours and runs
-    // only while ours wait for it.
-    openblas_set_num_threads(pool_.size());
+    // One pool of threads: OpenBLAS (loaded only for the blas path) gets as many as ours and
+    // runs only while ours wait for it.
+    if (config_.gemm == cpu::GemmPath::Blas) cpu::blas().set_num_threads(pool_.size());
   }
 
   std::string name() const override { return "cpu"; }

@@ -1,11 +1,10 @@
 // GEMM out = act(a · wᵀ + bias): path choice, OpenBLAS (cblas), Eigen, our own kernel
 // (gemm_simd.h, built per ISA) and the plain reference loop the tests compare against.
-#include <cblas.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "blas_loader.h"
 #include "cpu_ops.h"
 #include "crossenc/error.h"
 #include "crossenc/half.h"
@@ -133,9 +132,9 @@ void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* 
   switch (config.gemm) {
     case GemmPath::Blas: {
       const auto ld = static_cast<blasint>(std::max<int64_t>(k, 1));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
-                  static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, ld, w32, ld, 0.0f, out,
-                  static_cast<blasint>(n));
+      blas().sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(m),
+                   static_cast<blasint>(n), static_cast<blasint>(k), 1.0f, a, ld, w32, ld, 0.0f,
+                   out, static_cast<blasint>(n));
       break;
     }
     case GemmPath::Eigen:

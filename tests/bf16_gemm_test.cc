@@ -1,7 +1,6 @@
-// The BF16 GEMM (`--dtype bf16`) on every CPU path against the reference loop
-// on BF16-rounded inputs: AMX tiles (where this CPU has them) and the F32
-// emulation (own, BLAS, Eigen, reference) must compute the same products, so
-// they agree to F32 summation error.
+// The BF16 GEMM (`--dtype bf16`) on every CPU path against the reference loop on BF16-rounded
+// inputs: AMX tiles (where this CPU has them) and the F32 emulation (own, BLAS, Eigen, reference)
+// must compute the same products, so they agree to F32 summation error.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,8 +20,7 @@ struct Shape {
   int64_t m, n, k;
 };
 
-// Paths that exist on this CPU (AMX and AVX-512 are absent on some CI
-// machines).
+// Paths that exist on this CPU (AMX and AVX-512 are absent on some CI machines).
 std::vector<std::string> paths() {
   std::vector<std::string> out;
   for (const char* p : {"own-amx", "own-avx512", "own-avx2", "blas", "eigen", "reference"}) {

@@ -169,13 +169,8 @@ class ServiceTest : public testing::Test {
   static void SetUpTestSuite() {
     const fs::path dir = tiny_model_dir();
     if (!fs::exists(dir / "config.json")) return;
-    model_ =
-        (fs::temp_directory_path() / ("crossenc_service_" + std::to_string(::getpid()) + ".cenc"))
-            .string();
+    model_ = (::crossenc::test::temp_dir() / "service.cenc").string();
     write_model_file(model_, convert_hf_folder(dir.string()));
-  }
-  static void TearDownTestSuite() {
-    if (!model_.empty()) fs::remove(model_);
   }
   void SetUp() override {
     CROSSENC_REQUIRE_SHARED_FILE(tiny_model_dir() / "config.json");

@@ -23,8 +23,8 @@ namespace crossenc::cli {
 
 namespace {
 std::vector<double> read_reference(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read reference '" + path + "'");
+  std::ifstream in;
+  open_input(path, in);
   std::vector<double> out;
   std::string line;
   while (std::getline(in, line)) {

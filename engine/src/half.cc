@@ -64,6 +64,10 @@ void float_to_half(const float* in, uint16_t* out, size_t n) {
   for (size_t i = 0; i < n; ++i) out[i] = float_to_half(in[i]);
 }
 
+void bf16_to_float(const uint16_t* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = bf16_to_float(in[i]);
+}
+
 size_t first_f16_overflow(const float* in, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (std::isfinite(in[i]) && std::fabs(in[i]) > 65504.0f &&

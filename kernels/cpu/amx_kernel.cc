@@ -1,19 +1,16 @@
 // The AMX tile code of the BF16 GEMM (gemm_amx.h), built with -mamx-tile
-// -mamx-bf16 and the AVX-512 flags where the compiler knows them
-// (CROSSENC_HAVE_AMX). Only reached once amx_available() said yes; like
-// simd_avx512.cc it uses no std:: inline code, so nothing built here with these
-// flags can be linked into a caller on an older CPU (hence no crossenc/half.h:
+// -mamx-bf16 and the AVX-512 flags where the compiler knows them (CROSSENC_HAVE_AMX). Only reached
+// once amx_available() said yes; like simd_avx512.cc it uses no std:: inline code, so nothing built
+// here with these flags can be linked into a caller on an older CPU (hence no crossenc/half.h:
 // its inline conversions are shared with every other file).
 #define CROSSENC_SIMD_NS amx
-#include <cstdlib>
 #include <cstring>
-#include <memory>
-#include <new>
 
 #include "crossenc/error.h"
 #include "gemm_amx.h"
 
 #if defined(CROSSENC_HAVE_AMX)
+#include "gemm_simd.h"  // ScratchBuffer
 #include "simd.h"
 
 namespace crossenc::cpu {
@@ -43,27 +40,14 @@ void configure_tiles() {
   configured = true;
 }
 
-struct AlignedFree {
-  void operator()(uint16_t* p) const { std::free(p); }
-};
-
-// Thread-local BF16 copy of one block of 32 activation rows, [32 x kp].
+// Thread-local BF16 copy of one block of 32 activation rows, [32 x kp] (the F32 scratch of the
+// other kernels, viewed as 16-bit elements).
 uint16_t* row_buffer(int64_t kp) {
-  thread_local std::unique_ptr<uint16_t, AlignedFree> buf;
-  thread_local int64_t size = 0;
-  const int64_t want = kAmxBlock * kp;
-  if (want > size) {
-    buf.reset();
-    size = 0;
-    buf.reset(static_cast<uint16_t*>(std::aligned_alloc(64, static_cast<size_t>(want) * 2)));
-    if (!buf) throw std::bad_alloc();
-    size = want;
-  }
-  return buf.get();
+  thread_local ScratchBuffer buf;
+  return reinterpret_cast<uint16_t*>(buf.get(static_cast<size_t>(kAmxBlock * kp + 1) / 2));
 }
 
-// Rows [r0, r0 + 32) of a (F32 [m x k]) rounded to BF16 into dst [32 x kp],
-// zero padded.
+// Rows [r0, r0 + 32) of a (F32 [m x k]) rounded to BF16 into dst [32 x kp], zero padded.
 void convert_rows(const float* a, int64_t m, int64_t k, int64_t kp, int64_t r0, uint16_t* dst) {
   for (int64_t i = 0; i < kAmxBlock; ++i) {
     uint16_t* d = dst + i * kp;
@@ -86,9 +70,8 @@ void convert_rows(const float* a, int64_t m, int64_t k, int64_t kp, int64_t r0, 
   }
 }
 
-// Accumulates the block's rows (abuf) x packed column tiles jb and jb + 1 over
-// all of k into tiles 0-3, which start at the bias (a tile load with stride 0
-// repeats one row).
+// Accumulates the block's rows (abuf) x packed column tiles jb and jb + 1 over all of k into tiles
+// 0-3, which start at the bias (a tile load with stride 0 repeats one row).
 void block_product(const uint16_t* abuf, int64_t kp, const uint16_t* packed, int64_t jb,
                    const float* bias32) {
   const int64_t kbs = kp / kAmxTileK, stride = kp * 2;
@@ -146,8 +129,8 @@ void activate(const float* c, int64_t rows, int64_t cols, Activation act, float*
 }
 
 // One 32 x 32 block of out at (r0, j0): full blocks without an activation go from the tiles
-// straight into out; the others through a local buffer (a load right after a tile store to
-// the same line is slow), of which only the valid part is written.
+// straight into out; the others through a local buffer (a load right after a tile store to the same
+// line is slow), of which only the valid part is written.
 void output_block(const uint16_t* abuf, int64_t kp, const uint16_t* packed, const float* bias,
                   Activation act, float* out, int64_t m, int64_t n, int64_t r0, int64_t jp) {
   const int64_t j0 = jp * kAmxBlock;

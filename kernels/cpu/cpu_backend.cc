@@ -157,8 +157,7 @@ class CpuBackend final : public Backend {
     } else if (info.dtype == DType::F16) {
       half_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
     } else if (info.dtype == DType::BF16) {
-      const auto* src = static_cast<const uint16_t*>(file.data(info));
-      for (size_t i = 0; i < n; ++i) wide[i] = bf16_to_float(src[i]);
+      bf16_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
     } else {
       throw Error("cpu backend: weight " + name + " is stored as " +
                   std::string(dtype_name(info.dtype)));
@@ -179,39 +178,37 @@ class CpuBackend final : public Backend {
   Tensor load_bf16(const ModelFile& file, const TensorInfo& info, Tensor t) {
     const size_t n = static_cast<size_t>(info.numel());
     const void* src = file.data(info);
+    if (info.dtype != DType::F32 && info.dtype != DType::F16 && info.dtype != DType::BF16) {
+      throw Error("cpu backend: weight " + info.name + " is stored as " +
+                  std::string(dtype_name(info.dtype)));
+    }
     if (info.dtype == DType::BF16 && !config_.amx) {
       t.data = const_cast<void*>(src);
       return t;
     }
-    AlignedBytes storage;
-    if (info.dtype == DType::F32 && config_.amx) {  // rounded while packed: one pass
-      storage = aligned_bytes(cpu::amx_packed_size(t.rows, t.cols) * sizeof(uint16_t));
-      cpu::amx_pack_weights(static_cast<const float*>(src), t.rows, t.cols,
-                            reinterpret_cast<uint16_t*>(storage.get()));
-      t.data = storage.get();
-      owned_.push_back(std::move(storage));
-      return t;
-    }
-    std::vector<uint16_t> rows;
-    const uint16_t* bf16 = static_cast<const uint16_t*>(src);
-    if (info.dtype == DType::F32) {
-      rows.resize(n);
-      float_to_bf16(static_cast<const float*>(src), rows.data(), n);
-      bf16 = rows.data();
-    } else if (info.dtype == DType::F16) {
-      rows.resize(n);
-      for (size_t i = 0; i < n; ++i) rows[i] = float_to_bf16(half_to_float(bf16[i]));
-      bf16 = rows.data();
-    } else if (info.dtype != DType::BF16) {
-      throw Error("cpu backend: weight " + info.name + " is stored as " +
-                  std::string(dtype_name(info.dtype)));
-    }
-    if (config_.amx) {
-      storage = aligned_bytes(cpu::amx_packed_size(t.rows, t.cols) * sizeof(uint16_t));
-      cpu::amx_pack_weights(bf16, t.rows, t.cols, reinterpret_cast<uint16_t*>(storage.get()));
+    auto storage =
+        aligned_bytes((config_.amx ? cpu::amx_packed_size(t.rows, t.cols) : n) * sizeof(uint16_t));
+    auto* dst = reinterpret_cast<uint16_t*>(storage.get());
+    if (info.dtype == DType::F32) {  // rounded while packed or copied: one pass
+      const auto* w = static_cast<const float*>(src);
+      if (config_.amx) {
+        cpu::amx_pack_weights(w, t.rows, t.cols, dst);
+      } else {
+        float_to_bf16(w, dst, n);
+      }
     } else {
-      storage = aligned_bytes(n * sizeof(uint16_t));
-      std::memcpy(storage.get(), bf16, n * sizeof(uint16_t));
+      std::vector<uint16_t> rounded;
+      const auto* bf16 = static_cast<const uint16_t*>(src);
+      if (info.dtype == DType::F16) {
+        rounded.resize(n);
+        for (size_t i = 0; i < n; ++i) rounded[i] = float_to_bf16(half_to_float(bf16[i]));
+        bf16 = rounded.data();
+      }
+      if (config_.amx) {
+        cpu::amx_pack_weights(bf16, t.rows, t.cols, dst);
+      } else {
+        std::memcpy(dst, bf16, n * sizeof(uint16_t));
+      }
     }
     t.data = storage.get();
     owned_.push_back(std::move(storage));

@@ -125,7 +125,7 @@ void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* 
     if (w.dtype == DType::F16) {
       half_to_float(src, widened.data(), widened.size());
     } else {
-      for (size_t i = 0; i < widened.size(); ++i) widened[i] = bf16_to_float(src[i]);
+      bf16_to_float(src, widened.data(), widened.size());
     }
     w32 = widened.data();
   }

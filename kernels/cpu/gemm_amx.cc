@@ -1,6 +1,6 @@
-// The portable half of the AMX-BF16 GEMM (gemm_amx.h): detection, weight
-// packing and the thread split. Built without ISA flags, since it runs on every
-// CPU; the tile code itself is in amx_kernel.cc, built with -mamx-tile
+// The portable half of the AMX-BF16 GEMM (gemm_amx.h): detection, weight packing and the thread
+// split. Built without ISA flags, since it runs on every CPU; the tile code itself is in
+// amx_kernel.cc, built with -mamx-tile
 // -mamx-bf16 where the compiler knows them.
 #include "gemm_amx.h"
 
@@ -28,16 +28,12 @@ bool cpu_and_os_have_amx() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
   const bool tile = (edx & (1u << 24)) != 0, bf16 = (edx & (1u << 22)) != 0;
-  const bool avx512f = (ebx & (1u << 16)) != 0, avx512bw = (ebx & (1u << 30)) != 0;
-  const bool osxsave = [] {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) != 0;
-  }();
-  if (!tile || !bf16 || !avx512f || !avx512bw || !osxsave) return false;
+  // The kernel's epilogue runs on the AVX-512 kernels' wrapper: the same requirement as theirs
+  // (which also implies the OS saves vector state, so xgetbv below is allowed).
+  if (!tile || !bf16 || detect_isa() != Isa::Avx512) return false;
   // AVX512_BF16 converts the F32 activations.
   if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || (eax & (1u << 5)) == 0) return false;
-  // The OS must save the tile state (XCR0 bits 17 and 18) and, on Linux, grant
-  // it per process.
+  // The OS must save the tile state (XCR0 bits 17 and 18) and, on Linux, grant it per process.
   unsigned lo = 0, hi = 0;
   __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   if ((lo & (3u << 17)) != (3u << 17)) return false;
@@ -53,8 +49,7 @@ bool cpu_and_os_have_amx() {
 bool amx_available() {
   static const bool ok = [] {
     if (!amx_kernel_built()) return false;
-    // Any CROSSENC_CPU_ISA other than "amx" caps below it (isa.cc validates the
-    // value).
+    // Any CROSSENC_CPU_ISA other than "amx" caps below it (isa.cc validates the value).
     if (const char* cap = std::getenv("CROSSENC_CPU_ISA");
         cap && *cap && std::string(cap) != "amx") {
       return false;
@@ -69,9 +64,8 @@ size_t amx_packed_size(int64_t n, int64_t k) {
 }
 
 namespace {
-// Tile (jb, kb) of 16 columns x 32 k: row r holds the pairs (w[c][2r], w[c][2r
-// + 1]); bf16(x) gives element x of row-major w as BF16. Walks w in order, one
-// column (weight row) at a time.
+// Tile (jb, kb) of 16 columns x 32 k: row r holds the pairs (w[c][2r], w[c][2r + 1]); bf16(x) gives
+// element x of row-major w as BF16. Walks w in order, one column (weight row) at a time.
 template <class Bf16At>
 void pack(Bf16At bf16, int64_t n, int64_t k, uint16_t* dst) {
   const int64_t kbs = round_up(k, kAmxTileK) / kAmxTileK;
@@ -101,8 +95,7 @@ void amx_gemm_bf16(const float* a, const uint16_t* packed, const float* bias, Ac
   const int64_t row_blocks = (m + kAmxBlock - 1) / kAmxBlock;
   const int64_t pairs = (n + kAmxBlock - 1) / kAmxBlock;
   if (pool.size() > 1 && row_blocks >= 2 * pool.size()) {
-    // Many tokens: each task rounds its own rows once and streams all the
-    // weights.
+    // Many tokens: each task rounds its own rows once and streams all the weights.
     pool.parallel_for(
         row_blocks,
         [&](int64_t b0, int64_t b1) {
@@ -110,8 +103,7 @@ void amx_gemm_bf16(const float* a, const uint16_t* packed, const float* bias, Ac
         },
         1);
   } else if (pool.size() > 1 && pairs > 1) {
-    // A few rows (the [CLS] rows of the last layer, the pooler): split the
-    // columns.
+    // A few rows (the [CLS] rows of the last layer, the pooler): split the columns.
     pool.parallel_for(pairs, [&](int64_t j0, int64_t j1) {
       amx_gemm_blocks(a, packed, bias, act, out, m, n, k, 0, row_blocks, j0, j1);
     });

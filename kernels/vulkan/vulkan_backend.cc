@@ -178,11 +178,7 @@ void VulkanBackend::upload_weight(const Tensor& dst, const void* src, DType src_
       } else if (src_dtype == DType::F16) {
         half_to_float(reinterpret_cast<const uint16_t*>(in), tmp.data(), count);
       } else if (src_dtype == DType::BF16) {
-        for (size_t i = 0; i < count; ++i) {
-          uint16_t b;
-          std::memcpy(&b, in + 2 * i, 2);
-          tmp[i] = bf16_to_float(b);
-        }
+        bf16_to_float(reinterpret_cast<const uint16_t*>(in), tmp.data(), count);
       } else {
         throw Error("vulkan: cannot load weights stored as " + std::string(dtype_name(src_dtype)));
       }

@@ -21,6 +21,7 @@ inline uint16_t float_to_bf16(float f) {
 }
 
 void half_to_float(const uint16_t* in, float* out, size_t n);
+void bf16_to_float(const uint16_t* in, float* out, size_t n);
 void float_to_half(const float* in, uint16_t* out, size_t n);
 void float_to_bf16(const float* in, uint16_t* out, size_t n);
 // Index of the first finite value F16 cannot hold (|x| > 65504 would round to Inf), or n.

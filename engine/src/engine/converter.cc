@@ -148,17 +148,20 @@ class HfTensors {
                     ", expected " + shape_str(shape) + " from config.json");
       }
       std::vector<float> v = SafetensorsFile::to_f32(it->second);
-      for (size_t i = 0; i < v.size(); ++i) {
-        if (!std::isfinite(v[i])) {
-          throw Error("tensor '" + candidate + "' holds a non-finite value (NaN or Inf) at index " +
-                      std::to_string(i) + "; refusing to convert a broken checkpoint");
-        }
-        // A finite weight beyond the f16 range would become Inf and silently wreck every score.
-        if (f16_matrices_ && shape.size() == 2 && std::isinf(half_to_float(float_to_half(v[i])))) {
-          throw Error("tensor '" + candidate + "' holds " + std::to_string(v[i]) + " at index " +
-                      std::to_string(i) + ", outside the f16 range (+-65504); convert with " +
-                      "--dtype f32");
-        }
+      size_t bad = 0;
+      while (bad < v.size() && std::isfinite(v[bad])) ++bad;
+      // A finite weight beyond the f16 range would become Inf and silently wreck every score.
+      // (Whichever problem comes first in the tensor is the one reported.)
+      const size_t big =
+          f16_matrices_ && shape.size() == 2 ? first_f16_overflow(v.data(), bad) : bad;
+      if (big < bad) {
+        throw Error("tensor '" + candidate + "' holds " + std::to_string(v[big]) + " at index " +
+                    std::to_string(big) + ", outside the f16 range (+-65504); convert with " +
+                    "--dtype f32");
+      }
+      if (bad < v.size()) {
+        throw Error("tensor '" + candidate + "' holds a non-finite value (NaN or Inf) at index " +
+                    std::to_string(bad) + "; refusing to convert a broken checkpoint");
       }
       return v;
     }

@@ -5,7 +5,7 @@
 //
 //   node deploy/loadgen.mjs (--http URL | --grpc HOST:PORT) --pairs SCORED.jsonl
 //       [--batch 96] [--concurrency 4] [--requests N] [--duration S] [--tolerance 1e-4]
-//       [--timeout S] [--rate R]
+//       [--timeout S] [--rate R] [--retries N]
 //
 // SCORED.jsonl: one {"query", "passage", "score"} line per pair (the output of `crossenc score`).
 // Request k sends the --batch pairs starting at line k*batch (wrapping), so every answer has
@@ -18,16 +18,18 @@ import http2 from 'node:http2';
 const usage = (why) => {
   process.stderr.write(`loadgen: ${why}\nusage: node deploy/loadgen.mjs (--http URL | --grpc HOST:PORT) ` +
     '--pairs SCORED.jsonl [--batch 96] [--concurrency 4] [--requests N] [--duration S] ' +
-    '[--tolerance 1e-4] [--timeout S] [--rate R]\n' +
+    '[--tolerance 1e-4] [--timeout S] [--rate R] [--retries N]\n' +
     '  --requests / --duration  stop after N requests or S seconds, whichever comes first\n' +
     '  --rate R                 start at most R requests per second in total (default: closed loop)\n' +
-    '  --timeout S              a request unanswered after S seconds counts as failed (default 30)\n');
+    '  --timeout S              a request unanswered after S seconds counts as failed (default 30)\n' +
+    '  --retries N              resend a request that failed with a network error, HTTP 502/503/504\n' +
+    '                           or gRPC UNAVAILABLE up to N times, as a gRPC retry policy would (default 0)\n');
   process.exit(2);
 };
 
 function parseArgs(argv) {
-  const a = { batch: 96, concurrency: 4, requests: 1000, duration: 60, tolerance: 1e-4, timeout: 30, rate: 0 };
-  const numeric = new Set(['batch', 'concurrency', 'requests', 'duration', 'tolerance', 'timeout', 'rate']);
+  const a = { batch: 96, concurrency: 4, requests: 1000, duration: 60, tolerance: 1e-4, timeout: 30, rate: 0, retries: 0 };
+  const numeric = new Set(['batch', 'concurrency', 'requests', 'duration', 'tolerance', 'timeout', 'rate', 'retries']);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     const value = argv[i + 1];
@@ -178,7 +180,7 @@ async function main() {
   const send = a.http ? httpTransport(a.http, a.timeout * 1000) : grpcTransport(a.grpc, a.timeout * 1000);
   const t0 = performance.now();
   const deadline = t0 + a.duration * 1000;
-  const stats = { sent: 0, answered: 0, failed: 0, wrong: 0, pairs_answered: 0, max_abs_error: 0, by_status: {}, errors: {} };
+  const stats = { sent: 0, answered: 0, failed: 0, wrong: 0, pairs_answered: 0, client_retries: 0, max_abs_error: 0, by_status: {}, errors: {} };
   const latencies = [];
   const failures = [];  // when each failure happened (s since start), to line up with faults
   let next = 0;
@@ -188,26 +190,39 @@ async function main() {
     const window = Array.from({ length: a.batch }, (_, i) => pairs[(start + i) % pairs.length]);
     const began = performance.now();
     stats.sent++;
-    try {
-      const r = await send(window);
-      stats.by_status[r.status] = (stats.by_status[r.status] || 0) + 1;
-      if (!r.scores) { stats.failed++; failures.push(+((began - t0) / 1000).toFixed(3)); return; }
-      let bad = r.scores.length !== window.length;
-      for (let i = 0; !bad && i < window.length; i++) {
-        const err = Math.abs(r.scores[i] - window[i].score);
-        stats.max_abs_error = Math.max(stats.max_abs_error, err);
-        if (!(err <= a.tolerance)) bad = true;
+    // Statuses a gRPC client's retry policy would resend (the request never ran to the end).
+    const retryable = (st) => ['502', '503', '504', 'grpc-14'].includes(st);
+    let r = null, lastError = null;
+    for (let attempt = 0; attempt <= a.retries; attempt++) {
+      if (attempt > 0) stats.client_retries++;
+      try {
+        r = await send(window);
+        lastError = null;
+        if (!retryable(r.status)) break;
+      } catch (e) {
+        r = null;
+        lastError = e;
       }
-      stats.answered++;
-      stats.pairs_answered += window.length;
-      if (bad) stats.wrong++;
-      latencies.push(performance.now() - began);
-    } catch (e) {
+    }
+    if (lastError) {
       stats.failed++;
       failures.push(+((began - t0) / 1000).toFixed(3));
-      const why = String(e.code || e.message || e);
+      const why = String(lastError.code || lastError.message || lastError);
       stats.errors[why] = (stats.errors[why] || 0) + 1;
+      return;
     }
+    stats.by_status[r.status] = (stats.by_status[r.status] || 0) + 1;
+    if (!r.scores) { stats.failed++; failures.push(+((began - t0) / 1000).toFixed(3)); return; }
+    let bad = r.scores.length !== window.length;
+    for (let i = 0; !bad && i < window.length; i++) {
+      const err = Math.abs(r.scores[i] - window[i].score);
+      stats.max_abs_error = Math.max(stats.max_abs_error, err);
+      if (!(err <= a.tolerance)) bad = true;
+    }
+    stats.answered++;
+    stats.pairs_answered += window.length;
+    if (bad) stats.wrong++;
+    latencies.push(performance.now() - began);
   };
   const worker = async () => {
     for (;;) {

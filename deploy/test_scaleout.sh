@@ -17,6 +17,7 @@ usage() {
 usage: deploy/test_scaleout.sh [--short] [options]
   --short             2 replicas, one SIGKILL, 200 requests (the CI form)
   --faults LIST       comma-separated from kill,term,stop,restart (default: all four)
+  --transport LIST    http, grpc or http,grpc: the load's protocol (default http; --short: http)
   --model M           model to serve (default: tests/data/tiny-random, converted here)
   --pairs JSONL       {"query", "passage"} lines (default: tests/data/scores_tiny_sample.jsonl)
   --crossenc BIN      the crossenc binary (default: build/tools/crossenc)
@@ -27,18 +28,22 @@ usage: deploy/test_scaleout.sh [--short] [options]
   --concurrency C     client connections (default 8)
   --batch B           pairs per request (default 96)
   --upstream-timeout  nginx's wait for a silent replica before retrying (default 2s)
+  --grpc-retries N    gRPC client retries on UNAVAILABLE (default 2). nginx cannot retry a gRPC
+                      call once it is sent (it streams gRPC bodies unbuffered), so calls in
+                      flight on a dying replica need the client's retry policy; HTTP gets none.
   --report FILE       also append the table (markdown) to FILE
 USAGE
 }
 
 FAULTS=kill,term,stop,restart MODEL="" PAIRS="$SOURCE_DIR/tests/data/scores_tiny_sample.jsonl"
 CROSSENC="$SOURCE_DIR/build/tools/crossenc" COUNT=3 THREADS=1 REQUESTS=400 RATE=40
-CONCURRENCY=8 BATCH=96 UPSTREAM_TIMEOUT=2s REPORT=""
+CONCURRENCY=8 BATCH=96 UPSTREAM_TIMEOUT=2s REPORT="" TRANSPORTS=http GRPC_RETRIES=2
 need() { [ $# -ge 2 ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --short) FAULTS=kill COUNT=2 REQUESTS=200; shift ;;
     --faults) need "$@"; FAULTS=$2; shift 2 ;;
+    --transport) need "$@"; TRANSPORTS=$2; shift 2 ;;
     --model) need "$@"; MODEL=$2; shift 2 ;;
     --pairs) need "$@"; PAIRS=$2; shift 2 ;;
     --crossenc) need "$@"; CROSSENC=$2; shift 2 ;;
@@ -50,6 +55,7 @@ while [ $# -gt 0 ]; do
     --batch) need "$@"; BATCH=$2; shift 2 ;;
     --upstream-timeout) need "$@"; UPSTREAM_TIMEOUT=$2; shift 2 ;;
     --report) need "$@"; REPORT=$2; shift 2 ;;
+    --grpc-retries) need "$@"; GRPC_RETRIES=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -57,6 +63,9 @@ done
 [[ $COUNT =~ ^[0-9]+$ ]] && [ "$COUNT" -ge 2 ] || die "--replicas must be >= 2 (one is faulted)"
 for f in ${FAULTS//,/ }; do
   case $f in kill | term | stop | restart) ;; *) die "unknown fault '$f' (kill, term, stop, restart)" ;; esac
+done
+for t in ${TRANSPORTS//,/ }; do
+  case $t in http | grpc) ;; *) die "unknown transport '$t' (http, grpc)" ;; esac
 done
 [ -x "$CROSSENC" ] || die "no crossenc binary at $CROSSENC (build it, or pass --crossenc)"
 for tool in nginx node curl; do
@@ -103,22 +112,25 @@ log "$COUNT replicas behind nginx http=$NGINX_HTTP grpc=$NGINX_GRPC; faults: $FA
 # Requests replica 0 answered so far (its own /metrics): proves a restarted replica is used.
 replica_answers() {
   curl -fsS --max-time 2 "http://$HOST:$(replica_field 0 http)/metrics" 2>/dev/null |
-    awk '/^crossenc_requests_total\{endpoint="\/score",status="200"\}/ {print $2; found=1} END {if (!found) print 0}'
+    awk '/^crossenc_requests_total\{endpoint="(\/score|grpc.Infer)",status="(200|OK)"\}/ {n += $2}
+         END {print n + 0}'
 }
 
-# run_fault NAME: load in the background, the fault on replica 0 once a third of the load is
+# run_fault NAME TRANSPORT: load in the background, the fault on replica 0 once a third of the load is
 # sent, then replica 0 back in service (restarted or resumed) for the next fault.
 rows=()
 failures=0
 run_fault() {
-  local fault=$1 pid duration_s fault_at log_from retried upstream_errors summary
+  local fault=$1 transport=$2 target pid duration_s fault_at log_from retried upstream_errors summary
   pid=$(replica_field 0 pid)
   duration_s=$(((REQUESTS / RATE) + 30))
   fault_at=$(awk -v r="$REQUESTS" -v q="$RATE" 'BEGIN {printf "%.2f", r / q / 3}')
   log_from=$(($(wc -l <"$RUN_DIR/nginx/access.log") + 1))
-  node "$DEPLOY_DIR/loadgen.mjs" --http "http://$LISTEN_HOST:$NGINX_HTTP" --pairs "$RUN_DIR/expected.jsonl" \
+  target=(--http "http://$LISTEN_HOST:$NGINX_HTTP")
+  [ "$transport" = http ] || target=(--grpc "$LISTEN_HOST:$NGINX_GRPC" --retries "$GRPC_RETRIES")
+  node "$DEPLOY_DIR/loadgen.mjs" "${target[@]}" --pairs "$RUN_DIR/expected.jsonl" \
     --batch "$BATCH" --concurrency "$CONCURRENCY" --requests "$REQUESTS" --rate "$RATE" \
-    --duration "$duration_s" --timeout 60 >"$RUN_DIR/load-$fault.json" &
+    --duration "$duration_s" --timeout 60 >"$RUN_DIR/load-$fault-$transport.json" &
   local load=$!
   sleep "$fault_at"
   case $fault in
@@ -147,28 +159,30 @@ run_fault() {
   # nginx's view: a request whose $upstream_addr lists two replicas was retried.
   retried=$(tail -n +"$log_from" "$RUN_DIR/nginx/access.log" | grep -c 'upstream="[^"]*,' || true)
   upstream_errors=$(tail -n +"$log_from" "$RUN_DIR/nginx/access.log" | grep -vc '^[^ ]* [A-Z]* [^ ]* 200 ' || true)
-  summary=$(<"$RUN_DIR/load-$fault.json")
+  summary=$(<"$RUN_DIR/load-$fault-$transport.json")
   local row
   row=$(node -e '
     const s = JSON.parse(process.argv[1]);
-    const [fault, retried, nginxErrors, restartedAnswers] = process.argv.slice(2);
+    const [fault, transport, retried, nginxErrors, restartedAnswers] = process.argv.slice(2);
     const lost = s.sent - s.answered;
     const ok = lost === 0 && s.failed === 0 && s.wrong === 0 &&
       (restartedAnswers === "" || Number(restartedAnswers) > 0);
     const restarted = restartedAnswers === "" ? "" : `; restarted replica answered ${restartedAnswers}`;
-    console.log([ok ? "PASS" : "FAIL", `| ${fault} | ${s.sent} | ${s.answered} | ${s.failed} | ${retried} | ` +
+    console.log([ok ? "PASS" : "FAIL", `| ${fault} | ${transport} | ${s.sent} | ${s.answered} | ${s.failed} | ${retried} | ${s.client_retries} | ` +
       `${s.wrong === 0 && s.answered > 0 ? "yes" : "NO"} (max err ${s.max_abs_error.toExponential(1)}) | ` +
       `${s.pairs_per_s} | ${s.p50_ms} / ${s.p99_ms} | ${nginxErrors} non-200 at nginx${restarted} |`].join("\t"));
-  ' "$summary" "$fault" "$retried" "$upstream_errors" "$restarted_answers")
+  ' "$summary" "$fault" "$transport" "$retried" "$upstream_errors" "$restarted_answers")
   [ "${row%%$'\t'*}" = PASS ] || failures=$((failures + 1))
   rows+=("${row#*$'\t'}")
-  log "$fault: ${row%%$'\t'*} $summary"
+  log "$fault ($transport): ${row%%$'\t'*} $summary"
 }
 
-for fault in ${FAULTS//,/ }; do run_fault "$fault"; done
+for transport in ${TRANSPORTS//,/ }; do
+  for fault in ${FAULTS//,/ }; do run_fault "$fault" "$transport"; done
+done
 
-table="| fault | sent | answered | failed | retried by nginx | scores right | pairs/s | p50 / p99 ms | notes |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+table="| fault | transport | sent | answered | failed | retried by nginx | retried by client | scores right | pairs/s | p50 / p99 ms | notes |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for r in "${rows[@]}"; do table+=$'\n'"$r"; done
 echo "$table"
 [ -z "$REPORT" ] || printf '%s\n' "$table" >>"$REPORT"

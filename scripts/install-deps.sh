@@ -12,7 +12,10 @@ packages=(
   libyaml-cpp-dev                                     # benchmark experiments
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev  # server
   curl
+  nginx prometheus nodejs                             # deploy/: balancer, promtool, load generator
 )
+# deploy/'s Kubernetes schema check runs `npm ci`; a Node.js from elsewhere brings its own npm.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,7 @@
 
 #include "crossenc/backend.h"
 #include "crossenc/error.h"
-#include "vulkan_backend.h"
+#include "crossenc/backends/vulkan.h"
 
 namespace crossenc {
 namespace {

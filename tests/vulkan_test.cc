@@ -14,7 +14,7 @@
 
 #ifdef CROSSENC_HAVE_VULKAN
 #include "crossenc/engine.h"
-#include "vulkan_backend.h"
+#include "crossenc/backends/vulkan.h"
 
 namespace crossenc {
 namespace {

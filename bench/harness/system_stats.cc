@@ -12,6 +12,8 @@
 #include <fstream>
 #include <thread>
 
+#include "crossenc/host.h"
+
 namespace crossenc::bench {
 
 double load_average_1m() {
@@ -24,15 +26,7 @@ double load_average_1m() {
 HostInfo host_info() {
   HostInfo h;
   h.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::ifstream cpu("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpu, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      if (colon != std::string::npos) h.cpu = line.substr(line.find_first_not_of(" \t", colon + 1));
-      break;
-    }
-  }
+  h.cpu = cpu_model_name();
   utsname u{};
   if (uname(&u) == 0) h.kernel = std::string(u.sysname) + " " + u.release;
   h.load_before = load_average_1m();

@@ -1,6 +1,6 @@
 // The portable half of the AMX-BF16 GEMM (gemm_amx.h): detection, weight packing and the thread
 // split. Built without ISA flags, since it runs on every CPU; the tile code itself is in
-// amx_kernel.cc, built with -mamx-tile
+// gemm_amx_kernel.cc, built with -mamx-tile
 // -mamx-bf16 where the compiler knows them.
 #include "gemm_amx.h"
 

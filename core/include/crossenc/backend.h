@@ -103,7 +103,20 @@ class Backend {
   virtual std::string profile_report() const { return {}; }
 };
 
-// Creates the backend named in options ("auto": Vulkan on a real GPU, else CPU).
+// How a backend describes itself (ggml's device interface, reduced to what we need): each
+// backend library exposes one through its public header (crossenc/backends/<name>.h), and the
+// engine's registry knows backends only through these.
+struct BackendRegistration {
+  const char* name;  // what --backend takes: "cpu", "vulkan"
+  // True when this backend has a real accelerator here, so that `--backend auto` picks it.
+  bool (*accelerated)();
+  // Lines for `crossenc info --devices`: each device, its kernels and capabilities.
+  std::string (*describe_devices)();
+  // Throws Error with a clear cause (e.g. "no Vulkan device").
+  std::unique_ptr<Backend> (*create)(const BackendOptions& options);
+};
+
+// Creates the backend named in options ("auto": the first accelerated one, else CPU).
 // Throws Error with a clear cause (e.g. "Vulkan backend not built", "no Vulkan device").
 std::unique_ptr<Backend> make_backend(const BackendOptions& options);
 

@@ -1,4 +1,5 @@
-// Public entry points of the Vulkan backend: creation, device listing, validation counter.
+// The Vulkan backend's public face: its registration (crossenc/backend.h), creation, device
+// listing and the validation-layer counter.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,8 @@ struct VulkanDeviceInfo {
   bool usable = false;          // Vulkan >= 1.2 with a compute queue
   std::string unusable_reason;  // why not, when !usable
 };
+
+const BackendRegistration& vulkan_backend_registration();
 
 // Creates the Vulkan backend on options.device (-1: best usable device: discrete GPU, then
 // integrated, virtual, CPU/lavapipe). Throws Error: "no Vulkan loader ...", "no Vulkan

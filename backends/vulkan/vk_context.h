@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "vk_loader.h"
-#include "vulkan_backend.h"
+#include "crossenc/backends/vulkan.h"
 
 namespace crossenc::vk {
 

@@ -1,13 +1,12 @@
 // CpuBackend: zero-copy weights from the mmapped file (F32 or F16, never widened in memory;
 // BF16 made at load, in the AMX tile layout where AMX runs them), a block arena for
 // activations, and each op run immediately on one shared thread pool.
-#include "cpu_backend.h"
+#include "crossenc/backends/cpu.h"
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <list>
 #include <map>
 #include <optional>
@@ -19,6 +18,7 @@
 #include "cpu_ops.h"
 #include "crossenc/error.h"
 #include "crossenc/half.h"
+#include "crossenc/host.h"
 #include "crossenc/model_file.h"
 #include "gemm_amx.h"
 
@@ -36,18 +36,6 @@ AlignedBytes aligned_bytes(size_t n) {
   auto* p = static_cast<std::byte*>(std::aligned_alloc(64, n == 0 ? 64 : n));
   if (!p) throw Error("out of memory allocating " + std::to_string(n) + " bytes");
   return AlignedBytes(p);
-}
-
-std::string cpu_model_name() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      auto pos = line.find(':');
-      if (pos != std::string::npos) return line.substr(pos + 2);
-    }
-  }
-  return "cpu";
 }
 
 // Bump allocator over blocks that never move during a batch; merged into one block on reset.

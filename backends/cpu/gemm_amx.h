@@ -31,7 +31,7 @@ void amx_pack_weights(const float* w, int64_t n, int64_t k, uint16_t* dst);
 void amx_gemm_bf16(const float* a, const uint16_t* packed, const float* bias, Activation act,
                    float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool);
 
-// ---- shared with amx_kernel.cc ----
+// ---- shared with gemm_amx_kernel.cc ----
 constexpr int64_t kAmxBlock = 32;  // rows and columns per register block: 2 x 2 tiles of 16
 constexpr int64_t kAmxTileK = 32;  // BF16 elements of k per tile row (64 bytes)
 constexpr int64_t kAmxTileElems = 16 * kAmxTileK;  // one packed 16-column x 32-k weight tile

@@ -1,6 +1,6 @@
 // Vulkan backend lifecycle: device + pipelines at creation, weights uploaded once, per-batch
 // inputs and activation arena, download/sync (the op methods live in embed.cc, gemm.cc, ...).
-#include "vulkan_backend.h"
+#include "crossenc/backends/vulkan.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include "crossenc/half.h"
 #include "crossenc/model_file.h"
 #include "push_constants.h"
-#include "vk_backend.h"
+#include "vulkan_backend.h"
 
 namespace crossenc {
 

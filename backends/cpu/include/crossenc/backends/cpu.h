@@ -1,4 +1,4 @@
-// The CPU backend: kernels of cpu_ops.h behind the Backend interface.
+// The CPU backend's public face: its registration (crossenc/backend.h) and direct creation.
 #pragma once
 
 #include <memory>
@@ -7,6 +7,7 @@
 
 namespace crossenc {
 
+const BackendRegistration& cpu_backend_registration();
 std::unique_ptr<Backend> make_cpu_backend(const BackendOptions& options);
 
 }  // namespace crossenc

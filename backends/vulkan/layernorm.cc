@@ -1,7 +1,7 @@
 // add_layernorm: residual add + LayerNorm with FP32 statistics (shaders/add_layernorm.comp).
 #include "ops_common.h"
 #include "push_constants.h"
-#include "vk_backend.h"
+#include "vulkan_backend.h"
 
 namespace crossenc::vk {
 

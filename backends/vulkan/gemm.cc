@@ -3,7 +3,7 @@
 
 #include "ops_common.h"
 #include "push_constants.h"
-#include "vk_backend.h"
+#include "vulkan_backend.h"
 
 namespace crossenc::vk {
 

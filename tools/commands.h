@@ -21,5 +21,6 @@ Command add_score(CLI::App& root);
 Command add_rank(CLI::App& root);
 Command add_bench(CLI::App& root);
 Command add_serve(CLI::App& root);  // cmd_serve.cc
+Command add_eval(CLI::App& root);   // cmd_eval.cc
 
 }  // namespace crossenc::cli

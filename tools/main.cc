@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   root.set_version_flag("--version", "crossenc 0.1.0");
   std::vector<Command> commands = {add_convert(root), add_info(root), add_tokenize(root),
                                    add_score(root),   add_rank(root), add_bench(root),
-                                   add_serve(root)};
+                                   add_serve(root),   add_eval(root)};
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

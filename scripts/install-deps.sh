@@ -13,6 +13,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev  # server
   curl
   nginx prometheus nodejs                             # deploy/: balancer, promtool, load generator
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-build  # python/: module, tests, wheel
 )
 # deploy/'s Kubernetes schema check runs `npm ci`; a Node.js from elsewhere brings its own npm.
 command -v npm >/dev/null || packages+=(npm)

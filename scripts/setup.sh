@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# One command for a new user: install dependencies, build, and rank the bundled example.
+# One command for a new user: install dependencies, build, make `import crossenc` work for
+# /usr/bin/python3, and rank the bundled example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
+bash python/install-dev.sh build   # /usr/bin/python3 -c "import crossenc" uses build/python
 echo
 echo "== Demo: ranking examples/passages.txt with the bundled tiny random-weight model =="
 echo "   (its scores are meaningless: it only shows the pipeline; see README to use the real model)"

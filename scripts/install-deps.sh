@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev                            # fuzzers and sanitizer builds (scripts/)
   libyaml-cpp-dev                                     # benchmark experiments
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libcpp-httplib-dev  # server
+  libboost-dev wrk                                    # HTTP front end (Beast/Asio headers), its load bench
   curl
   nginx prometheus nodejs                             # deploy/: balancer, promtool, load generator
   pybind11-dev python3-dev python3-numpy python3-pytest python3-build  # python/: module, tests, wheel

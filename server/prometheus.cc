@@ -159,6 +159,13 @@ std::string render_prometheus(const ExpositionInput& in) {
               srv.tokenize);
   w.histogram("crossenc_request_inference_seconds",
               "Model time of the batches that carried a scored request.", srv.inference);
+  w.single("crossenc_http_connections", "gauge", "Open HTTP connections.",
+           static_cast<double>(srv.http_connections));
+  w.header("crossenc_http_rejections_total", "counter",
+           "HTTP connections or requests the transport turned away, by cause (limit).");
+  for (const auto& [cause, n] : srv.http_rejections) {
+    w.sample("crossenc_http_rejections_total", {{"cause", cause}}, static_cast<double>(n));
+  }
   w.single("crossenc_requests_in_flight", "gauge",
            "Requests admitted and not yet answered (limit: --max-concurrent-requests).",
            in.in_flight);

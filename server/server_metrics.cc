@@ -70,11 +70,30 @@ void ServerMetrics::record_scoring(const RequestTiming& t, size_t pairs) {
   inference_.observe(t.inference_ms / 1000.0);
 }
 
+void ServerMetrics::http_connection_opened() {
+  std::lock_guard lock(mutex_);
+  ++http_connections_;
+}
+
+void ServerMetrics::http_connection_closed() {
+  std::lock_guard lock(mutex_);
+  --http_connections_;
+}
+
+void ServerMetrics::record_http_rejection(std::string_view cause, uint64_t count) {
+  std::lock_guard lock(mutex_);
+  auto it = http_rejections_.find(cause);
+  if (it == http_rejections_.end()) it = http_rejections_.emplace(std::string(cause), 0).first;
+  it->second += count;
+}
+
 ServerMetrics::Snapshot ServerMetrics::snapshot() const {
   Snapshot s;
   {
     std::lock_guard lock(mutex_);
     s.by_endpoint_status = by_endpoint_status_;
+    s.http_connections = http_connections_;
+    s.http_rejections.insert(http_rejections_.begin(), http_rejections_.end());
     for (const auto& [name, h] : latency_by_endpoint_) s.latency_by_endpoint[name] = h.snapshot();
   }
   s.request_pairs = request_pairs_.snapshot();

@@ -47,6 +47,11 @@ class ServerMetrics {
                       double seconds);
   // Every request the serving core answered: where its time went, how big it was.
   void record_scoring(const RequestTiming& timing, size_t pairs);
+  // The HTTP transport: open connections, and connections or requests it turned away by cause
+  // ("connections", "request_deadline", ...; see server/http/rejection.h).
+  void http_connection_opened();
+  void http_connection_closed();
+  void record_http_rejection(std::string_view cause, uint64_t count = 1);  // 0: list the cause
 
   struct Counts {
     uint64_t requests = 0, pairs = 0;
@@ -56,6 +61,8 @@ class ServerMetrics {
     std::map<std::string, Histogram::Snapshot> latency_by_endpoint;  // seconds
     Histogram::Snapshot request_pairs, request_tokens;
     Histogram::Snapshot queue_wait, tokenize, inference;  // seconds, per request
+    int64_t http_connections = 0;
+    std::map<std::string, uint64_t> http_rejections;  // by cause
   };
   Snapshot snapshot() const;
 
@@ -64,6 +71,8 @@ class ServerMetrics {
   std::map<std::pair<std::string, std::string>, Counts> by_endpoint_status_;
   std::map<std::string, Histogram, std::less<>> latency_by_endpoint_;
   Histogram request_pairs_, request_tokens_, queue_wait_, tokenize_, inference_;
+  int64_t http_connections_ = 0;
+  std::map<std::string, uint64_t, std::less<>> http_rejections_;
 };
 
 }  // namespace crossenc::server

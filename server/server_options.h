@@ -16,8 +16,15 @@ struct ServerOptions {
   size_t payload_limit_bytes = 2'000'000;    // HTTP body limit (TEI's default); beyond: 413
   size_t grpc_max_message_bytes = 4u << 20;  // gRPC's own default; beyond: RESOURCE_EXHAUSTED
   bool default_truncate = true;              // requests that do not say truncate: cut to max length
-  int http_threads = 64;          // each open HTTP connection holds one while it is served
-  int http_read_timeout_s = 5;    // a client that stalls this long mid-request is dropped
+  int http_threads = 64;                     // HTTP handler threads; open connections hold none
+  int http_read_timeout_s = 5;               // a client not reading its answer this long is dropped
+  // The HTTP transport's limits (server/http/). Over one: 503, 408, 431 or 413, then close.
+  int http_max_connections = 8192;              // open at once; beyond: 503
+  int http_max_connections_per_address = 1024;  // open at once from one client address
+  int http_request_deadline_ms = 10000;         // whole request, head and body, from its first byte
+  int http_idle_timeout_ms = 5000;              // no request on a connection this long: closed
+  size_t http_max_header_bytes = 16384;         // request line + header fields; beyond: 431
+  int http_max_header_count = 100;              // header fields; beyond: 431
   int shutdown_grace_ms = 30000;  // in-flight gRPC calls get this long before being cancelled
   std::string model_id;           // reported by /info and /v1/rerank; "" = the model file name
 };

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Scale-out measurements for bench/RESULTS.md (loopback, bounded): pairs/s of 96-pair /score
 # requests (a) straight to one replica x 2 threads, (b) through nginx to it, (c) through nginx to
-# 2 replicas x 1 thread; then nginx's own CPU time per request, from its worker's /proc counters
-# during a run against the tiny model (many requests per second, the same 96-pair bodies).
+# 2 replicas x 1 thread; then, against the tiny model (many requests per second, the same
+# 96-pair bodies), nginx's own CPU time per request from its worker's /proc counters and its
+# added latency (one request at a time, direct vs through nginx, twice each).
 #
 #   deploy/bench_scaleout.sh --model minilm.cenc --pairs scored.jsonl [--seconds 20]
 #       [--concurrency 4] [--crossenc BIN] [--tiny tiny.cenc]
@@ -13,7 +14,6 @@ SOURCE_DIR=$(cd "$DEPLOY_DIR/.." && pwd)
 source "$DEPLOY_DIR/lib.sh"
 
 MODEL="" PAIRS="" SECONDS_EACH=20 CONCURRENCY=4 CROSSENC="$SOURCE_DIR/build/tools/crossenc" TINY=""
-need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --model) need "$@"; MODEL=$2; shift 2 ;;
@@ -35,11 +35,7 @@ trap 'stop_all; rm -rf "$RUN_DIR"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-node -e '
-  const fs = require("fs");
-  const out = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.trim())
-    .map((l) => { const j = JSON.parse(l); return JSON.stringify({query: j.query, passage: j.passage}); });
-  fs.writeFileSync(process.argv[2], out.join("\n") + "\n");' "$PAIRS" "$RUN_DIR/pairs.jsonl"
+pairs_only "$PAIRS" "$RUN_DIR/pairs.jsonl"
 
 # cluster NAME COUNT THREADS MODEL: COUNT replicas of MODEL behind a fresh nginx.
 cluster() {
@@ -52,9 +48,9 @@ cluster() {
   render_nginx "$NGINX_HTTP" "$NGINX_GRPC" "$2"
   start_nginx "$NGINX_HTTP"
 }
-load() { # load URL EXPECTED: one JSON summary
-  node "$DEPLOY_DIR/loadgen.mjs" --http "$1" --pairs "$2" --batch 96 --concurrency "$CONCURRENCY" \
-    --requests 1000000 --duration "$SECONDS_EACH"
+load() { # load URL EXPECTED [CONCURRENCY REQUESTS]: one JSON summary
+  node "$DEPLOY_DIR/loadgen.mjs" --http "$1" --pairs "$2" --batch 96 --concurrency "${3:-$CONCURRENCY}" \
+    --requests "${4:-1000000}" --duration "$SECONDS_EACH"
 }
 field() { node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$1" "$2"; }
 worker_cpu_ticks() { # utime + stime of nginx's worker processes
@@ -110,3 +106,13 @@ node -e '
     ` = ${us.toFixed(0)} us per request; one nginx core would relay ${(1e6 / us).toFixed(0)} requests/s` +
     ` = ${(1e6 / us * 96).toFixed(0)} pairs/s (pairs/s seen: ${pairs})`);
 ' "$((t1 - t0))" "$hz" "$requests" "$(field "$fast" seconds)" "$(field "$fast" pairs_per_s)"
+
+# nginx's added latency per request: one request at a time, so no queueing hides it.
+lat() { load "$1" "$RUN_DIR/expected-tiny.jsonl" 1 300; }
+d1=$(lat "http://$HOST:$(replica_field 0 http)")
+n1=$(lat "http://$LISTEN_HOST:$NGINX_HTTP")
+d2=$(lat "http://$HOST:$(replica_field 0 http)")
+n2=$(lat "http://$LISTEN_HOST:$NGINX_HTTP")
+echo "one request at a time (tiny model, 96 pairs), p50 / p99 ms:" \
+  "direct $(field "$d1" p50_ms) / $(field "$d1" p99_ms), nginx $(field "$n1" p50_ms) / $(field "$n1" p99_ms)," \
+  "direct $(field "$d2" p50_ms) / $(field "$d2" p99_ms), nginx $(field "$n2" p50_ms) / $(field "$n2" p99_ms)"

@@ -10,6 +10,19 @@ die() {
   exit 1
 }
 
+# Option parsing: `need "$@"` before reading an option's value.
+need() { [ $# -ge 2 ] || die "$1 needs a value (see --help)"; }
+
+# pairs_only IN OUT: the {"query", "passage"} of each JSONL line (other fields, such as
+# input_ids or a golden score, dropped so that `crossenc score` tokenizes the texts).
+pairs_only() {
+  node -e '
+    const fs = require("fs");
+    const out = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.trim())
+      .map((l) => { const j = JSON.parse(l); return JSON.stringify({query: j.query, passage: j.passage}); });
+    fs.writeFileSync(process.argv[2], out.join("\n") + "\n");' "$1" "$2"
+}
+
 # A TCP port nothing listens on now (the kernel's pick for port 0).
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})' 2>/dev/null ||

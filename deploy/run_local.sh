@@ -8,7 +8,7 @@ DEPLOY_DIR=$(cd "$(dirname "$0")" && pwd)
 source "$DEPLOY_DIR/lib.sh"
 
 usage() {
-  cat <<USAGE
+  cat <<'USAGE'
 usage: deploy/run_local.sh N --model MODEL [options] [-- crossenc serve flags]
 
 Starts N replicas of `crossenc serve` on --host (any free ports), nginx in front of them
@@ -29,7 +29,7 @@ foreground; Ctrl-C or SIGTERM drains the replicas and stops everything.
   --workers W             nginx worker processes (default 1)
   --run-dir DIR           keep logs and state in DIR (default: a temp folder, removed at exit)
   -h, --help              this text
-Everything after -- goes to every replica's \`crossenc serve\` (e.g. --max-batch-tokens 8192).
+Everything after -- goes to every replica's `crossenc serve` (e.g. --max-batch-tokens 8192).
 USAGE
 }
 
@@ -43,7 +43,6 @@ shift
 MODEL="" CROSSENC="" THREADS="" HOST=127.0.0.1 LISTEN_HOST=127.0.0.1 HTTP_PORT=8080
 GRPC_PORT=50051 PROM_PORT="" UPSTREAM_TIMEOUT=10s FAIL_TIMEOUT=5s WORKERS=1 RUN_DIR=""
 SERVE_ARGS=()
-need() { [ $# -ge 2 ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --model) need "$@"; MODEL=$2; shift 2 ;;

@@ -13,7 +13,7 @@ SOURCE_DIR=$(cd "$DEPLOY_DIR/.." && pwd)
 source "$DEPLOY_DIR/lib.sh"
 
 usage() {
-  cat <<USAGE
+  cat <<'USAGE'
 usage: deploy/test_scaleout.sh [--short] [options]
   --short             2 replicas, one SIGKILL, 200 requests (the CI form)
   --faults LIST       comma-separated from kill,term,stop,restart (default: all four)
@@ -38,7 +38,6 @@ USAGE
 FAULTS=kill,term,stop,restart MODEL="" PAIRS="$SOURCE_DIR/tests/data/scores_tiny_sample.jsonl"
 CROSSENC="$SOURCE_DIR/build/tools/crossenc" COUNT=3 THREADS=1 REQUESTS=400 RATE=40
 CONCURRENCY=8 BATCH=96 UPSTREAM_TIMEOUT=2s REPORT="" TRANSPORTS=http GRPC_RETRIES=2
-need() { [ $# -ge 2 ] || die "$1 needs a value (see --help)"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --short) FAULTS=kill COUNT=2 REQUESTS=200; shift ;;
@@ -95,11 +94,7 @@ if [ -z "$MODEL" ]; then
   MODEL="$RUN_DIR/tiny-random.cenc"
   "$CROSSENC" convert "$SOURCE_DIR/tests/data/tiny-random" "$MODEL" >/dev/null
 fi
-node -e '
-  const fs = require("fs");
-  const out = fs.readFileSync(process.argv[1], "utf8").split("\n").filter((l) => l.trim())
-    .map((l) => { const j = JSON.parse(l); return JSON.stringify({query: j.query, passage: j.passage}); });
-  fs.writeFileSync(process.argv[2], out.join("\n") + "\n");' "$PAIRS" "$RUN_DIR/pairs.jsonl"
+pairs_only "$PAIRS" "$RUN_DIR/pairs.jsonl"
 "$CROSSENC" score --model "$MODEL" --threads 1 -i "$RUN_DIR/pairs.jsonl" -o "$RUN_DIR/expected.jsonl"
 
 for ((i = 0; i < COUNT; i++)); do start_replica "$i" 0 0; done

@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "auth.h"
 #include "grpc_health.h"
 #include "inference.grpc.pb.h"
 
@@ -23,11 +26,16 @@ using Clock = std::chrono::steady_clock;
 grpc::StatusCode grpc_code(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kMalformed:
+    case ErrorKind::kEmpty:
     case ErrorKind::kInvalid:
-    case ErrorKind::kPayloadTooLarge: return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorKind::kPayloadTooLarge:
+    case ErrorKind::kUnsupportedMediaType: return grpc::StatusCode::INVALID_ARGUMENT;
+    case ErrorKind::kUnauthorized: return grpc::StatusCode::UNAUTHENTICATED;
     case ErrorKind::kOverloaded: return grpc::StatusCode::RESOURCE_EXHAUSTED;
     case ErrorKind::kNotFound: return grpc::StatusCode::NOT_FOUND;
+    case ErrorKind::kMethodNotAllowed: return grpc::StatusCode::UNIMPLEMENTED;
     case ErrorKind::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case ErrorKind::kBackend:
     case ErrorKind::kInternal: return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::INTERNAL;
@@ -41,6 +49,7 @@ const char* code_name(grpc::StatusCode code) {
     case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
     case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
     case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
     default: return "INTERNAL";
   }
 }
@@ -49,9 +58,24 @@ int32_t clamp_int32(uint64_t v) {
   return static_cast<int32_t>(std::min<uint64_t>(v, std::numeric_limits<int32_t>::max()));
 }
 
+// With --api-key, calls carry the same "authorization: Bearer <key>" as HTTP, as metadata.
+void check_api_key(const grpc::ServerContext& context, const std::string& key) {
+  if (key.empty()) return;
+  const auto& md = context.client_metadata();
+  const auto it = md.find("authorization");
+  const std::string_view given =
+      it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
+  if (!bearer_matches(given, key)) {
+    throw ApiError(ErrorKind::kUnauthorized, given.empty() ? "missing API key: send the metadata "
+                                                             "\"authorization: Bearer <key>\""
+                                                           : "invalid API key");
+  }
+}
+
 class InferenceServiceImpl final : public inference::InferenceService::Service {
  public:
-  explicit InferenceServiceImpl(Scorer& scorer) : scorer_(scorer) {}
+  InferenceServiceImpl(Scorer& scorer, std::string api_key)
+      : scorer_(scorer), api_key_(std::move(api_key)) {}
 
   grpc::Status Infer(grpc::ServerContext* context, const inference::InferRequest* request,
                      inference::InferResponse* response) override {
@@ -78,9 +102,16 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
   }
 
   // Totals of the serving core since start: requests and pairs of every protocol.
-  grpc::Status GetMetrics(grpc::ServerContext*, const inference::Empty*,
+  grpc::Status GetMetrics(grpc::ServerContext* context, const inference::Empty*,
                           inference::MetricsResponse* response) override {
     const auto t0 = Clock::now();
+    try {
+      check_api_key(*context, api_key_);
+    } catch (const ApiError& e) {
+      scorer_.metrics().record_request("grpc.GetMetrics", "UNAUTHENTICATED", 0,
+                                       std::chrono::duration<double>(Clock::now() - t0).count());
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, e.what());
+    }
     const MetricsSnapshot m = scorer_.service().metrics();
     response->set_count(clamp_int32(m.requests));
     response->set_avg_ms(static_cast<float>(m.request_latency.avg_ms));
@@ -97,20 +128,22 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
  private:
   grpc::Status score(grpc::ServerContext& context, const inference::InferRequest& request,
                      inference::InferResponse& response) {
+    check_api_key(context, api_key_);
     const size_t n = static_cast<size_t>(request.pairs_size());
     if (n == 0) return grpc::Status::OK;
     scorer_.check_batch_size(n);  // before copying a too-large request
     // A client that gave up while its call waited for a thread is not worth scoring.
     if (context.IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    std::vector<Pair> pairs;
-    pairs.reserve(n);
-    for (const auto& p : request.pairs()) pairs.push_back({p.query(), p.document()});
-    const Scorer::Result r = scorer_.score(pairs, std::nullopt);
+    ScoreJob job;
+    job.pairs.reserve(n);
+    for (const auto& p : request.pairs()) job.pairs.push_back({p.query(), p.document()});
+    const Scorer::Result r = scorer_.score(job);
     response.mutable_scores()->Add(r.scores.begin(), r.scores.end());
     return grpc::Status::OK;
   }
 
   Scorer& scorer_;
+  const std::string api_key_;
 };
 
 std::string address(const std::string& host, int port) {
@@ -125,10 +158,11 @@ struct GrpcServer::Impl {
   Scorer& scorer;
   InferenceServiceImpl service;
   std::unique_ptr<grpc::Server> server;
-  explicit Impl(Scorer& s) : scorer(s), service(s) {}
+  Impl(Scorer& s, std::string api_key) : scorer(s), service(s, std::move(api_key)) {}
 };
 
-GrpcServer::GrpcServer(Scorer& scorer) : impl_(std::make_unique<Impl>(scorer)) {}
+GrpcServer::GrpcServer(Scorer& scorer, std::string api_key)
+    : impl_(std::make_unique<Impl>(scorer, std::move(api_key))) {}
 
 GrpcServer::~GrpcServer() { stop(std::chrono::milliseconds(0)); }
 

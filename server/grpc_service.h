@@ -11,7 +11,8 @@ namespace crossenc::server {
 
 class GrpcServer {
  public:
-  explicit GrpcServer(Scorer& scorer);
+  // api_key non-empty: calls need the metadata "authorization: Bearer <api_key>".
+  GrpcServer(Scorer& scorer, std::string api_key);
   ~GrpcServer();
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

@@ -1,155 +1,70 @@
-// HTTP routes on cpp-httplib; every response, errors included, is JSON (or Prometheus text).
+// HTTP transport on cpp-httplib: parses requests and hands them to the router (routes.h).
 #include "http_server.h"
 
 #include <sys/socket.h>
 
 #include <httplib.h>
+
 #include <atomic>
+#include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "json_api.h"
-#include "prometheus.h"
 
 namespace crossenc::server {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr const char* kJson = "application/json";
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string ms_text(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f", ms);
-  return buf;
-}
-
-// TEI reports where the time went in response headers; keep the same names.
-void set_timing_headers(httplib::Response& res, const RequestTiming& t, double total_ms) {
-  res.set_header("x-total-time", ms_text(total_ms));
-  res.set_header("x-queue-time", ms_text(t.queue_ms));
-  res.set_header("x-tokenization-time", ms_text(t.tokenize_ms));
-  res.set_header("x-inference-time", ms_text(t.inference_ms));
-  res.set_header("x-compute-tokens", std::to_string(t.tokens));
-}
-
-bool is_api_path(const std::string& path) {
-  return path == "/rerank" || path == "/v1/rerank" || path == "/score" || path == "/health" ||
-         path == "/info" || path == "/metrics";
+// httplib's request as the router sees it (header names lower-cased).
+HttpRequest to_http_request(const httplib::Request& req) {
+  HttpRequest out{.method = req.method,
+                  .path = req.path,
+                  .query = {},
+                  .headers = {},
+                  .body = req.body,
+                  .peer = req.remote_addr};
+  if (const auto q = req.target.find('?'); q != std::string::npos) {
+    out.query = req.target.substr(q + 1);
+  }
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(lower), value);
+  }
+  return out;
 }
 
 }  // namespace
 
+// A temporary adapter: cpp-httplib parses, the transport-neutral router answers.
 struct HttpServer::Impl {
-  Scorer& scorer;
-  std::string model_id, version;
+  HttpHandler handler;
+  size_t payload_limit;
   httplib::Server http;
   std::thread listener;
   std::atomic<int> listen_fd{-1};  // the first socket httplib configures is the listening one
 
-  Impl(Scorer& s, std::string id, std::string v)
-      : scorer(s), model_id(std::move(id)), version(std::move(v)) {}
-
-  // Runs one API call: `body_of` returns the JSON body; an ApiError becomes its status and
-  // {"error", "error_type"}; anything else is a 500. Every call is counted by endpoint/status.
-  template <class Fn>
-  void respond(const char* endpoint, httplib::Response& res, Fn&& body_of) {
-    const auto t0 = Clock::now();
-    size_t pairs = 0;
-    RequestTiming timing;
-    try {
-      res.set_content(body_of(pairs, timing), kJson);
-      res.status = 200;
-      if (pairs > 0) set_timing_headers(res, timing, seconds_since(t0) * 1000.0);
-    } catch (const ApiError& e) {
-      res.status = http_status(e.kind());
-      res.set_content(error_body(e.kind(), e.what()), kJson);
-    } catch (const std::exception& e) {
-      res.status = 500;
-      res.set_content(error_body(ErrorKind::kInternal, e.what()), kJson);
-    }
-    scorer.metrics().record_request(endpoint, std::to_string(res.status), pairs, seconds_since(t0));
-  }
+  Impl(HttpHandler h, size_t limit) : handler(std::move(h)), payload_limit(limit) {}
 
   void add_routes() {
-    http.Post("/rerank", [this](const httplib::Request& req, httplib::Response& res) {
-      respond("/rerank", res, [&](size_t& pairs, RequestTiming& timing) {
-        const TeiRerankRequest r = parse_tei_rerank(req.body);
-        pairs = r.texts.size();
-        scorer.check_batch_size(pairs);
-        std::vector<Pair> p;
-        p.reserve(pairs);
-        for (const auto& t : r.texts) p.push_back({r.query, t});
-        Scorer::Result s = scorer.score(p, r.truncate);
-        timing = s.timing;
-        return tei_rerank_response(r, s.scores);
-      });
-    });
-    http.Post("/v1/rerank", [this](const httplib::Request& req, httplib::Response& res) {
-      respond("/v1/rerank", res, [&](size_t& pairs, RequestTiming& timing) {
-        const CohereRerankRequest r = parse_cohere_rerank(req.body);
-        pairs = r.documents.size();
-        scorer.check_batch_size(pairs);
-        std::vector<Pair> p;
-        p.reserve(pairs);
-        for (const auto& d : r.documents) p.push_back({r.query, d});
-        Scorer::Result s = scorer.score(p, r.truncate);
-        timing = s.timing;
-        return cohere_rerank_response(r, s.scores, s.timing.tokens, model_id);
-      });
-    });
-    http.Post("/score", [this](const httplib::Request& req, httplib::Response& res) {
-      respond("/score", res, [&](size_t& pairs, RequestTiming& timing) {
-        const ScoreRequest r = parse_score(req.body);
-        pairs = r.pairs.size();
-        Scorer::Result s = scorer.score(r.pairs, r.truncate);
-        timing = s.timing;
-        return score_response(r, s.scores);
-      });
-    });
-    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-      respond("/health", res, [&](size_t&, RequestTiming&) -> std::string {
-        if (!scorer.accepting()) throw ApiError(ErrorKind::kUnavailable, "shutting down");
-        return R"({"status":"ok"})";
-      });
-    });
-    http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
-      respond("/info", res, [&](size_t&, RequestTiming&) {
-        return info_response(scorer.service().info(), scorer.service().options(), scorer.options(),
-                             model_id, version);
-      });
-    });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      const auto t0 = Clock::now();
-      const MetricsSnapshot core = scorer.service().metrics();
-      const ServerMetrics::Snapshot server = scorer.metrics().snapshot();
-      res.set_content(render_prometheus({.server = server,
-                                         .core = core,
-                                         .info = scorer.service().info(),
-                                         .model_id = model_id,
-                                         .version = version,
-                                         .in_flight = scorer.in_flight()}),
-                      "text/plain; version=0.0.4; charset=utf-8");
-      scorer.metrics().record_request("/metrics", "200", 0, seconds_since(t0));
-    });
-    // Anything else: a JSON 404 (unknown paths share one label to bound the metric's size).
-    const auto not_found = [this](const httplib::Request& req, httplib::Response& res) {
-      respond("other", res, [&](size_t&, RequestTiming&) -> std::string {
-        throw ApiError(ErrorKind::kNotFound,
-                       "no route for " + req.method + " " + req.path + "; see GET /info");
-      });
+    // Every method and path goes to the router, which answers 404/405 itself. (httplib reads
+    // the body only for handlers registered by method, not in a pre-routing handler.)
+    const auto forward = [this](const httplib::Request& req, httplib::Response& res) {
+      const HttpResponse out = handler(to_http_request(req));
+      res.status = out.status;
+      for (const auto& [name, value] : out.headers) res.set_header(name, value);
+      res.set_content(out.body, out.content_type);
     };
-    http.Get(".*", not_found);
-    http.Post(".*", not_found);
+    http.Get(".*", forward);
+    http.Post(".*", forward);
+    http.Put(".*", forward);
+    http.Patch(".*", forward);
+    http.Delete(".*", forward);
+    http.Options(".*", forward);
     // Errors httplib answers itself (413 body too large, 400 bad request line, ...) get a JSON
-    // body too; responses our handlers made already have one.
+    // body too; responses the router made already have one.
     http.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       const ErrorKind kind = res.status == 413   ? ErrorKind::kPayloadTooLarge
@@ -158,20 +73,16 @@ struct HttpServer::Impl {
                                                  : ErrorKind::kMalformed;
       std::string message =
           res.status == 413
-              ? "request body larger than the payload limit of " +
-                    std::to_string(scorer.options().payload_limit_bytes) +
+              ? "request body larger than the payload limit of " + std::to_string(payload_limit) +
                     " bytes (--payload-limit)"
               : "HTTP " + std::to_string(res.status) + " for " + req.method + " " + req.path;
-      res.set_content(error_body(kind, message), kJson);
-      scorer.metrics().record_request(is_api_path(req.path) ? req.path : "other",
-                                      std::to_string(res.status), 0, 0.0);
+      res.set_content(error_body(kind, message), "application/json");
     });
   }
 };
 
-HttpServer::HttpServer(Scorer& scorer, std::string model_id, std::string version)
-    : impl_(std::make_unique<Impl>(scorer, std::move(model_id), std::move(version))) {
-  const ServerOptions& o = scorer.options();
+HttpServer::HttpServer(const ServerOptions& o, HttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(handler), o.payload_limit_bytes)) {
   httplib::Server& h = impl_->http;
   // httplib's API takes ownership of a raw TaskQueue pointer.
   const size_t threads = static_cast<size_t>(std::max(1, o.http_threads));

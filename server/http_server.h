@@ -1,16 +1,18 @@
-// HTTP front end: TEI and Cohere/Jina rerank, raw scoring, health, info and Prometheus metrics.
+// HTTP front end: accepts connections and passes each request to an HttpHandler (the router).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "scorer.h"
+#include "http_message.h"
+#include "server_options.h"
 
 namespace crossenc::server {
 
 class HttpServer {
  public:
-  HttpServer(Scorer& scorer, std::string model_id, std::string version);
+  // `handler` answers every request; what it needs must outlive the server.
+  HttpServer(const ServerOptions& options, HttpHandler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -1,4 +1,5 @@
-// JSON of the HTTP API: request parsing and validation, response bodies, error bodies.
+// JSON helpers every HTTP API shares: body parsing with client-facing errors, typed field
+// readers that name the field, score formatting and ranking. Route shapes live in server/api/.
 #pragma once
 
 #include <cstddef>
@@ -10,60 +11,44 @@
 #include <vector>
 
 #include "api_error.h"
-#include "crossenc/engine.h"
-#include "crossenc/serving.h"
-#include "server_options.h"
 
 namespace crossenc::server {
 
-// POST /rerank (Text Embeddings Inference).
-struct TeiRerankRequest {
-  std::string query;
-  std::vector<std::string> texts;
-  bool raw_scores = true;  // false: sigmoid, so scores are in [0, 1]
-  bool return_text = false;
-  std::optional<bool> truncate;
-};
+using json = nlohmann::json;
+using ordered_json = nlohmann::ordered_json;  // responses keep their fields in a readable order
 
-// POST /v1/rerank (Cohere / Jina).
-struct CohereRerankRequest {
-  std::string query;
-  std::vector<std::string> documents;
-  std::optional<size_t> top_n;
-  bool return_documents = false;
-  std::optional<bool> truncate;
-};
+[[noreturn]] void invalid(const std::string& message);  // ApiError(kInvalid)
 
-// POST /score: raw pairs.
-struct ScoreRequest {
-  std::vector<Pair> pairs;
-  bool raw_scores = true;
-  std::optional<bool> truncate;
-};
+// The body as JSON: kMalformed when it is not JSON, kInvalid when it is not UTF-8.
+json parse_body(std::string_view body);
+// The same, and kInvalid unless it is an object.
+json parse_object(std::string_view body);
 
-// Each parser throws ApiError: kMalformed (not JSON), kInvalid (wrong shape or types, invalid
-// UTF-8, empty list), naming the offending field.
-TeiRerankRequest parse_tei_rerank(std::string_view body);
-CohereRerankRequest parse_cohere_rerank(std::string_view body);
-ScoreRequest parse_score(std::string_view body);
+// Typed readers of obj[field]; each throws kInvalid naming the field. "Absent" includes null.
+std::string string_field(const json& obj, const char* field);
+std::optional<std::string> optional_string(const json& obj, const char* field);
+std::optional<bool> optional_bool(const json& obj, const char* field);
+std::optional<size_t> optional_positive_int(const json& obj, const char* field);
+// A non-empty array (kEmpty when empty).
+const json& nonempty_array(const json& obj, const char* field);
+// [strings], naming the item: "texts"[2] must be a string.
+std::vector<std::string> string_items(const json& array, const char* field);
+// "\"texts\"[2]"
+std::string item_name(const char* field, size_t i);
+
+// Refuses (kInvalid) a parameter of the imitated API that crossenc does not honour, when it is
+// present and not null: a client must not believe it took effect.
+void refuse_field(const json& obj, const char* field, std::string_view why);
 
 float sigmoid(float logit);
+// The shortest decimal that reads back as the same float: 0.8125 rather than 0.8125000000000.
+double tidy(float f);
+// Positions sorted by descending score; equal scores keep input order.
+std::vector<size_t> ranking(std::span<const float> scores);
+// Compact JSON text; never throws.
+std::string dump(const ordered_json& v);
 
-// [{"index", "score", "text"?}] sorted by descending score (ties: lower index first).
-std::string tei_rerank_response(const TeiRerankRequest& request, std::span<const float> logits);
-// {"model", "results": [{"index", "relevance_score", "document"?: {"text"}}], "usage"}.
-std::string cohere_rerank_response(const CohereRerankRequest& request,
-                                   std::span<const float> logits, size_t total_tokens,
-                                   const std::string& model);
-// {"scores": [...]}.
-std::string score_response(const ScoreRequest& request, std::span<const float> logits);
-
-// {"error": message, "error_type": ...}.
+// TEI's error body {"error": message, "error_type": ...}.
 std::string error_body(ErrorKind kind, std::string_view message);
-
-// GET /info: model, precision, backend, limits, version (TEI's field names where they exist).
-std::string info_response(const EngineInfo& info, const ServiceOptions& service,
-                          const ServerOptions& server, const std::string& model_id,
-                          const std::string& version);
 
 }  // namespace crossenc::server

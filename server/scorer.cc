@@ -31,12 +31,17 @@ void Scorer::check_batch_size(size_t pairs) const {
   }
 }
 
-Scorer::Result Scorer::score(std::span<const Pair> pairs, std::optional<bool> truncate) {
+Scorer::Result Scorer::score(const ScoreJob& job) {
+  const std::vector<Pair>& pairs = job.pairs;
   check_batch_size(pairs.size());
+  if (job.side == TruncationSide::kLeft) {
+    throw ApiError(ErrorKind::kInvalid,
+                   "\"truncation_direction\": \"Left\" is not supported yet; use \"Right\"");
+  }
   Slot slot = admit();
   Result r;
   try {
-    r.scores = service_.score(pairs, {.truncate = truncate.value_or(options_.default_truncate)},
+    r.scores = service_.score(pairs, {.truncate = job.truncate.value_or(options_.default_truncate)},
                               &r.timing);
   } catch (const OverloadedError& e) {
     throw ApiError(ErrorKind::kOverloaded, std::string("model is overloaded: ") + e.what());
@@ -45,7 +50,7 @@ Scorer::Result Scorer::score(std::span<const Pair> pairs, std::optional<bool> tr
   } catch (const std::exception& e) {
     // After shutdown began the core refuses work; anything else is a server fault.
     if (!accepting_) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
-    throw ApiError(ErrorKind::kInternal, std::string("inference failed: ") + e.what());
+    throw ApiError(ErrorKind::kBackend, std::string("inference failed: ") + e.what());
   }
   if (r.scores.size() != pairs.size()) {
     throw ApiError(ErrorKind::kInternal, "inference returned " + std::to_string(r.scores.size()) +

@@ -14,6 +14,17 @@
 
 namespace crossenc::server {
 
+// Which end of an over-long text truncation cuts (TEI's truncation_direction).
+enum class TruncationSide { kRight, kLeft };
+
+// The one request model behind every route and protocol: (query, passage) pairs and how to
+// treat texts longer than the model's window. Each API's adapter fills it from its own shape.
+struct ScoreJob {
+  std::vector<Pair> pairs;
+  std::optional<bool> truncate;  // unset: the server default (--auto-truncate)
+  TruncationSide side = TruncationSide::kRight;
+};
+
 class Scorer {
  public:
   Scorer(Service& service, const ServerOptions& options, ServerMetrics& metrics);
@@ -38,9 +49,9 @@ class Scorer {
     std::vector<float> scores;
     RequestTiming timing;
   };
-  // Checks the request against the limits, waits for a place and scores it. truncate unset:
-  // the server default. Throws ApiError only. `pairs` must not be empty.
-  Result score(std::span<const Pair> pairs, std::optional<bool> truncate);
+  // Checks the request against the limits, waits for a place and scores it; scores are raw
+  // logits in input order. Throws ApiError only. `job.pairs` must not be empty.
+  Result score(const ScoreJob& job);
 
   // Throws ApiError(kPayloadTooLarge) when a request has more pairs than allowed.
   void check_batch_size(size_t pairs) const;

@@ -8,6 +8,7 @@
 
 #include "grpc_service.h"
 #include "http_server.h"
+#include "routes.h"
 
 namespace crossenc::server {
 
@@ -32,7 +33,7 @@ sigset_t termination_signals() {
 
 const char* server_version() { return CROSSENC_VERSION; }
 
-Server::Server(Service& service, ServerOptions options)
+Server::Server(Service& service, ServerOptions options, AccessOptions access)
     : options_(std::move(options)),
       model_id_(options_.model_id.empty() ? model_name(service.info().model_path)
                                           : options_.model_id) {
@@ -41,11 +42,13 @@ Server::Server(Service& service, ServerOptions options)
   scorer_ = std::make_unique<Scorer>(service, options_, metrics_);
   try {
     if (options_.grpc_port >= 0) {
-      grpc_ = std::make_unique<GrpcServer>(*scorer_);
+      grpc_ = std::make_unique<GrpcServer>(*scorer_, access.api_key);
       grpc_port_ = grpc_->start(options_.host, options_.grpc_port);
     }
     if (options_.http_port >= 0) {
-      http_ = std::make_unique<HttpServer>(*scorer_, model_id_, server_version());
+      router_ =
+          std::make_unique<Router>(RouteContext{*scorer_, model_id_, server_version(), access});
+      http_ = std::make_unique<HttpServer>(options_, router_->handler());
       http_port_ = http_->start(options_.host, options_.http_port);
     }
   } catch (...) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "access_options.h"
 #include "crossenc/serving.h"
 #include "scorer.h"
 #include "server_metrics.h"
@@ -20,6 +21,7 @@ namespace crossenc::server {
 
 class GrpcServer;
 class HttpServer;
+class Router;
 
 // The version both /info and the metrics report.
 const char* server_version();
@@ -28,7 +30,7 @@ class Server {
  public:
   // Listens on both ports (unless one is -1) and serves on background threads. Throws Error
   // when a port cannot be bound. `service` must outlive the server.
-  Server(Service& service, ServerOptions options);
+  Server(Service& service, ServerOptions options, AccessOptions access = {});
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -46,6 +48,7 @@ class Server {
   std::string model_id_;
   ServerMetrics metrics_;
   std::unique_ptr<Scorer> scorer_;
+  std::unique_ptr<Router> router_;  // HTTP's routes; outlives http_
   std::unique_ptr<GrpcServer> grpc_;
   std::unique_ptr<HttpServer> http_;
   int grpc_port_ = -1, http_port_ = -1;

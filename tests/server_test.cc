@@ -447,8 +447,12 @@ TEST_F(ServerTest, HttpRerankTeiMatchesEngine) {
   for (const auto& p : pairs) same_query.push_back({"what is a flea", p.passage});
   const std::vector<float> want = engine_->score(same_query);
 
-  auto [status, body] = post(
-      "/rerank", json{{"query", "what is a flea"}, {"texts", texts}, {"return_text", true}}.dump());
+  // TEI's raw_scores: true gives the logits (the default is the sigmoid, as in TEI).
+  auto [status, body] = post("/rerank", json{{"query", "what is a flea"},
+                                             {"texts", texts},
+                                             {"return_text", true},
+                                             {"raw_scores", true}}
+                                            .dump());
   ASSERT_EQ(status, 200) << body;
   ASSERT_TRUE(body.is_array());
   ASSERT_EQ(body.size(), pairs.size());
@@ -464,9 +468,16 @@ TEST_F(ServerTest, HttpRerankTeiMatchesEngine) {
   }
   EXPECT_EQ(seen.size(), pairs.size());
 
-  // raw_scores: false gives the sigmoid; no text unless asked.
+  // raw_scores: false (and leaving it out) gives the sigmoid; no text unless asked.
   std::tie(status, body) = post(
       "/rerank", json{{"query", "what is a flea"}, {"texts", texts}, {"raw_scores", false}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  for (const auto& item : body) {
+    const size_t i = item["index"].get<size_t>();
+    EXPECT_NEAR(item["score"].get<float>(), sigmoid_ref(want[i]), 1e-6);
+  }
+  std::tie(status, body) =
+      post("/rerank", json{{"query", "what is a flea"}, {"texts", texts}}.dump());
   ASSERT_EQ(status, 200) << body;
   for (const auto& item : body) {
     const size_t i = item["index"].get<size_t>();
@@ -543,6 +554,8 @@ TEST_F(ServerTest, HttpErrorsAreJsonWithTheRightStatus) {
     const char* path;
     std::string body;
     int status;
+    // TEI's error_type; "" for Cohere's {"message"} body.
+    const char* type = "validation";
   };
   const std::vector<Case> cases = {
       {"/rerank", R"({"query": "q", "texts": [)", 400},  // malformed JSON
@@ -554,26 +567,31 @@ TEST_F(ServerTest, HttpErrorsAreJsonWithTheRightStatus) {
       {"/rerank", R"({"query": 5, "texts": ["p"]})", 422},  // wrong type
       {"/rerank", R"({"query": "q", "texts": "p"})", 422},
       {"/rerank", R"({"query": "q", "texts": ["p", 3]})", 422},
-      {"/rerank", R"({"query": "q", "texts": []})", 422},  // empty list
+      {"/rerank", R"({"query": "q", "texts": []})", 400, "empty"},  // TEI: 400 "empty"
       {"/rerank", R"({"query": "q", "texts": ["p"], "raw_scores": "yes"})", 422},
       {"/rerank", "{\"query\": \"\xff\xfe\", \"texts\": [\"p\"]}", 422},  // invalid UTF-8
       {"/rerank", too_many, 413},
       {"/rerank", too_long, 422},  // truncate: false
-      {"/v1/rerank", R"({"query": "q", "documents": []})", 422},
-      {"/v1/rerank", R"({"query": "q", "documents": [{"txt": "p"}]})", 422},
-      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 0})", 422},
-      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 1.5})", 422},
+      {"/v1/rerank", R"({"query": "q", "documents": []})", 400, ""},
+      {"/v1/rerank", R"({"query": "q", "documents": [{"txt": "p"}]})", 422, ""},
+      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 0})", 422, ""},
+      {"/v1/rerank", R"({"query": "q", "documents": ["p"], "top_n": 1.5})", 422, ""},
       {"/score", R"({"pairs": [["only one"]]})", 422},
       {"/score", R"({"pairs": [{"query": "q"}]})", 422},
-      {"/score", R"({"pairs": []})", 422},
+      {"/score", R"({"pairs": []})", 400, "empty"},
       {"/score", R"("just a string")", 422},
-      {"/no/such/route", "{}", 404},
+      {"/no/such/route", "{}", 404, "not_found"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.path) + " " + c.body.substr(0, 80));
     auto [status, body] = post(c.path, c.body);
     EXPECT_EQ(status, c.status) << body;
-    expect_error_body(body, c.status == 404 ? "not_found" : "validation");
+    if (*c.type) {
+      expect_error_body(body, c.type);
+    } else {
+      ASSERT_TRUE(body.is_object() && body.contains("message")) << body;
+      EXPECT_FALSE(body["message"].get<std::string>().empty());
+    }
   }
   // The same too-long pair is fine when truncation is allowed (the default).
   auto [status, body] =
@@ -962,6 +980,270 @@ TEST_F(ServerTest, CliServeHelpListsTheFlags) {
         "--tokenizer-workers", "--batch-timeout-ms", "--payload-limit", "/v1/rerank"}) {
     EXPECT_NE(out.find(flag), std::string::npos) << "help lacks " << flag;
   }
+}
+
+// ------------------------------------------------------- every route in its API's own shape
+
+TEST_F(ServerTest, HttpEveryRouteAnswersInItsApisShape) {
+  const std::vector<std::string> docs = {"A flea is an insect.", "Paris is in France."};
+  const std::vector<float> want =
+      engine_->score({{"what is a flea", docs[0]}, {"what is a flea", docs[1]}});
+  const auto near_sigmoid = [&](const json& score, size_t i) {
+    EXPECT_NEAR(score.get<float>(), sigmoid_ref(want[i]), 1e-6) << "document " << i;
+  };
+  // TEI /rerank defaults to the sigmoid, as TEI does, and reports TEI's timing headers.
+  auto res = http()->Post("/rerank", json{{"query", "what is a flea"}, {"texts", docs}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  for (const auto& item : json::parse(res->body)) near_sigmoid(item["score"], item["index"]);
+  for (const char* h : {"x-total-time", "x-queue-time", "x-inference-time", "x-tokenization-time",
+                        "x-compute-tokens"}) {
+    EXPECT_TRUE(res->has_header(h)) << h;
+  }
+  // Jina / vLLM fields on /rerank: documents, top_n, documents echoed by default, usage.
+  auto [status, body] =
+      post("/rerank", json{{"query", "what is a flea"}, {"documents", docs}, {"top_n", 1}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body["results"].size(), 1u);
+  near_sigmoid(body["results"][0]["relevance_score"], body["results"][0]["index"]);
+  EXPECT_EQ(body["results"][0]["document"]["text"],
+            docs[body["results"][0]["index"].get<size_t>()]);
+  EXPECT_GT(body["usage"]["total_tokens"].get<int>(), 0);
+  EXPECT_EQ(body["usage"]["prompt_tokens"], body["usage"]["total_tokens"]);
+  // TEI /predict: one pair, and a batch of pairs.
+  std::tie(status, body) = post("/predict", json{{"inputs", {"what is a flea", docs[0]}}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  near_sigmoid(body[0]["score"], 0);
+  EXPECT_EQ(body[0]["label"], "LABEL_0");
+  std::tie(status, body) =
+      post("/predict", json{{"inputs", json::array({json::array({"what is a flea", docs[0]}),
+                                                    json::array({"what is a flea", docs[1]})})},
+                            {"raw_scores", true}}
+                           .dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_NEAR(body[1][0]["score"].get<float>(), want[1], 1e-5);
+  // TEI /decode: the tokenizer's ids back to text, special tokens skipped by default.
+  const Tokenizer& tok = service_->tokenizer();
+  json ids = json::array({tok.cls_id()});
+  for (int32_t id : tok.tokenize("Fleas jump, they do not fly.")) ids.push_back(id);
+  ids.push_back(tok.sep_id());
+  std::tie(status, body) = post("/decode", json{{"ids", ids}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body, json::array({"fleas jump, they do not fly."}));
+  std::tie(status, body) =
+      post("/decode", json{{"ids", {ids, {tok.cls_id()}}}, {"skip_special_tokens", false}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body[1], "[CLS]");
+  // Cohere v2: id, meta.api_version, meta.billed_units.search_units.
+  std::tie(status, body) = post(
+      "/v2/rerank", json{{"model", "m"}, {"query", "what is a flea"}, {"documents", docs}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["id"].get<std::string>().size(), 36u);
+  EXPECT_EQ(body["meta"]["api_version"]["version"], "2");
+  EXPECT_EQ(body["meta"]["billed_units"]["search_units"], 1);
+  ASSERT_EQ(body["results"].size(), 2u);
+  near_sigmoid(body["results"][0]["relevance_score"], body["results"][0]["index"]);
+  EXPECT_FALSE(body["results"][0].contains("document"));
+  // Cohere v1 rank_fields: objects ranked by the named field, echoed whole.
+  const json objects = {{{"id", "a"}, {"body", docs[0]}}, {{"id", "b"}, {"body", docs[1]}}};
+  std::tie(status, body) = post("/v1/rerank", json{{"query", "what is a flea"},
+                                                   {"documents", objects},
+                                                   {"rank_fields", {"body"}},
+                                                   {"return_documents", true}}
+                                                  .dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["meta"]["api_version"]["version"], "1");
+  for (const auto& item : body["results"]) {
+    near_sigmoid(item["relevance_score"], item["index"]);
+    EXPECT_EQ(item["document"], objects[item["index"].get<size_t>()]);
+  }
+  // vLLM /score and /v1/score: 1:1, 1:N and N:N.
+  for (const char* path : {"/score", "/v1/score"}) {
+    SCOPED_TRACE(path);
+    std::tie(status, body) =
+        post(path, json{{"text_1", "what is a flea"}, {"text_2", docs[1]}}.dump());
+    ASSERT_EQ(status, 200) << body;
+    ASSERT_EQ(body["data"].size(), 1u);
+    near_sigmoid(body["data"][0]["score"], 1);
+    EXPECT_EQ(body["object"], "list");
+    std::tie(status, body) =
+        post(path, json{{"text_1", "what is a flea"}, {"text_2", docs}}.dump());
+    ASSERT_EQ(body["data"].size(), 2u);
+    near_sigmoid(body["data"][1]["score"], 1);
+    std::tie(status, body) =
+        post(path, json{{"text_1", {"what is a flea", "what is a flea"}}, {"text_2", docs}}.dump());
+    ASSERT_EQ(status, 200) << body;
+    near_sigmoid(body["data"][0]["score"], 0);
+    EXPECT_GT(body["usage"]["prompt_tokens"].get<int>(), 0);
+  }
+}
+
+TEST_F(ServerTest, HttpOpenApiDescribesEveryRouteAndDocsLoadsIt) {
+  auto c = http();
+  auto res = c->Get("/openapi.json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json doc = json::parse(res->body);
+  EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"/rerank", "post"},    {"/predict", "post"},     {"/decode", "post"},
+      {"/v1/rerank", "post"}, {"/v2/rerank", "post"},   {"/score", "post"},
+      {"/v1/score", "post"},  {"/health", "get"},       {"/info", "get"},
+      {"/metrics", "get"},    {"/openapi.json", "get"}, {"/docs", "get"}};
+  for (const auto& [path, method] : routes) {
+    EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
+        << method << " " << path;
+    // and each described route exists: not a 404 or 405.
+    auto r = method == "get" ? c->Get(path) : c->Post(path, "{}", "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->status, 404) << path;
+    EXPECT_NE(r->status, 405) << path;
+  }
+  EXPECT_EQ(doc["paths"].size(), routes.size()) << "a route the test does not know";
+  auto docs = c->Get("/docs");
+  ASSERT_TRUE(docs);
+  EXPECT_NE(docs->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(docs->body.find("openapi.json"), std::string::npos);
+}
+
+TEST_F(ServerTest, HttpRouterErrorsAndRefusedParameters) {
+  auto c = http();
+  // 405 with Allow, in the route's shape.
+  auto res = c->Get("/v2/rerank");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  EXPECT_EQ(res->get_header_value("Allow"), "POST");
+  EXPECT_TRUE(json::parse(res->body).contains("message")) << res->body;
+  res = c->Post("/health", "{}", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+  expect_error_body(json::parse(res->body), "method_not_allowed");
+  // 415 for a body that is not declared JSON.
+  res = c->Post("/rerank", R"({"query": "q", "texts": ["p"]})", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 415);
+  expect_error_body(json::parse(res->body), "validation");
+  res = c->Post("/rerank", R"({"query": "q", "texts": ["p"]})", "application/json; charset=utf-8");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  // 404 names the route list.
+  auto [status, body] = post("/v3/rerank", "{}");
+  EXPECT_EQ(status, 404);
+  EXPECT_NE(body["error"].get<std::string>().find("/openapi.json"), std::string::npos);
+  // Parameters that are not honoured are refused with a 422 that names them.
+  struct Case {
+    const char* path;
+    json request;
+    const char* names;
+  };
+  const json docs = {"p"};
+  const std::vector<Case> cases = {
+      {"/v1/rerank",
+       {{"query", "q"}, {"documents", docs}, {"max_chunks_per_doc", 10}},
+       "max_chunks_per_doc"},
+      {"/v2/rerank",
+       {{"query", "q"}, {"documents", docs}, {"max_tokens_per_doc", 4096}},
+       "max_tokens_per_doc"},
+      {"/rerank",
+       {{"query", "q"}, {"texts", docs}, {"truncation_direction", "Middle"}},
+       "truncation_direction"},
+      {"/rerank",
+       {{"query", "q"}, {"texts", docs}, {"truncation_direction", "Left"}},
+       "truncation_direction"},
+      {"/v1/score",
+       {{"text_1", "q"}, {"text_2", docs}, {"truncate_prompt_tokens", 5}},
+       "truncate_prompt_tokens"},
+      {"/v1/rerank", {{"query", "q"}, {"documents", {{{"title", "t"}}}}}, "rank_fields"},
+      {"/v1/score", {{"text_1", {"a", "b"}}, {"text_2", {"a", "b", "c"}}}, "text_1"},
+      {"/predict", {{"inputs", "a single text"}}, "inputs"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(std::string(k.path) + " " + k.request.dump());
+    std::tie(status, body) = post(k.path, k.request.dump());
+    EXPECT_EQ(status, 422) << body;
+    const std::string message = body.contains("message") ? body["message"] : body["error"];
+    EXPECT_NE(message.find(k.names), std::string::npos) << body;
+  }
+  // vLLM's error shape on /v1/score, Cohere's on /v1/rerank.
+  std::tie(status, body) = post("/v1/score", R"({"text_1": "q"})");
+  EXPECT_EQ(status, 422);
+  EXPECT_EQ(body["object"], "error");
+  EXPECT_EQ(body["code"], 422);
+  std::tie(status, body) = post("/v1/rerank", R"({"query": "q", "documents": []})");
+  EXPECT_EQ(status, 400);
+  EXPECT_FALSE(body["message"].get<std::string>().empty());
+  expect_still_serving();
+}
+
+TEST_F(ServerTest, CliServeApiKeyCorsAndJsonLogs) {
+  const fs::path key_file = ::crossenc::test::temp_dir() / "api_key.txt";
+  std::ofstream(key_file) << "s3cret-key\n";
+  ServeProcess proc({"--model", model_path_.string(), "--grpc-port", "0", "--http-port", "0",
+                     "--threads", "1", "--api-key-file", key_file.string(), "--cors-allow-origin",
+                     "*", "--json-logs"});
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  httplib::Client client("127.0.0.1", http_port);
+  const std::string request = R"({"query": "q", "documents": ["p"]})";
+  // No key, a wrong key: 401 with a JSON body in the route's shape.
+  auto res = client.Post("/v1/rerank", request, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_NE(json::parse(res->body)["message"].get<std::string>().find("API key"),
+            std::string::npos);
+  res =
+      client.Post("/rerank", {{"Authorization", "Bearer s3cret-kez"}}, request, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 401);
+  EXPECT_EQ(json::parse(res->body)["error_type"], "unauthorized");
+  EXPECT_EQ(client.Get("/metrics")->status, 401);
+  // The right key; /health needs none. CORS on every answer, preflight answered.
+  res = client.Post("/v1/rerank", {{"Authorization", "Bearer s3cret-key"}}, request,
+                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(client.Get("/health")->status, 200);
+  res = client.Options("/v1/rerank");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 204);
+  EXPECT_NE(res->get_header_value("Access-Control-Allow-Headers").find("Authorization"),
+            std::string::npos);
+  // gRPC: the same key as metadata.
+  auto stub = inference::InferenceService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(grpc_port), grpc::InsecureChannelCredentials()));
+  inference::InferRequest req;
+  req.add_pairs()->set_query("q");
+  inference::InferResponse r;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(stub->Infer(&context, req, &r).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer s3cret-key");
+    EXPECT_TRUE(stub->Infer(&context, req, &r).ok());
+  }
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait_exit(), std::optional<int>(0)) << proc.stderr_text();
+  // One JSON line per HTTP request, with what was scored.
+  std::istringstream lines(proc.stderr_text());
+  int logged = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '{') continue;
+    const json entry = json::parse(line);
+    ++logged;
+    if (entry["route"] == "/v1/rerank" && entry["status"] == 200) {
+      EXPECT_EQ(entry["pairs"], 1);
+      EXPECT_GT(entry["tokens"].get<int>(), 0);
+      EXPECT_TRUE(entry.contains("queue_ms") && entry.contains("inference_ms"));
+      EXPECT_EQ(entry["model"], "server_test");
+    }
+  }
+  EXPECT_EQ(logged, 6) << proc.stderr_text();  // the six HTTP requests above
+  fs::remove(key_file);
 }
 
 }  // namespace

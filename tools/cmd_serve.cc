@@ -7,7 +7,10 @@
 #include "commands.h"
 
 #ifdef CROSSENC_HAVE_SERVER
+#include <cctype>
 #include <csignal>
+#include <cstdlib>
+#include <fstream>
 
 #include "crossenc/serving.h"
 #include "server.h"
@@ -21,9 +24,11 @@ namespace {
 struct ServeArgs {
   EngineArgs engine;
   server::ServerOptions server;
+  server::AccessOptions access;
   ServiceOptions service;
   int max_input_length = 0;
   std::string replica_backends;  // comma-separated
+  std::string api_key_file;
   bool no_dynamic_batching = false, no_length_aware = false;
 };
 
@@ -36,8 +41,28 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// --api-key, else --api-key-file (first line), else $CROSSENC_API_KEY; "" leaves the server open.
+void resolve_api_key(ServeArgs& a) {
+  if (!a.access.api_key.empty() && !a.api_key_file.empty()) {
+    throw Error("give --api-key or --api-key-file, not both");
+  }
+  if (!a.api_key_file.empty()) {
+    std::ifstream in(a.api_key_file);
+    if (!in) throw Error("cannot read --api-key-file " + a.api_key_file);
+    std::getline(in, a.access.api_key);
+    while (!a.access.api_key.empty() &&
+           std::isspace(static_cast<unsigned char>(a.access.api_key.back()))) {
+      a.access.api_key.pop_back();
+    }
+    if (a.access.api_key.empty()) throw Error("--api-key-file " + a.api_key_file + " is empty");
+  } else if (a.access.api_key.empty()) {
+    if (const char* env = std::getenv("CROSSENC_API_KEY")) a.access.api_key = env;
+  }
+}
+
 // Engine flags that also steer the serving core, and the TEI-named aliases.
 void reconcile(ServeArgs& a) {
+  resolve_api_key(a);
   if (a.max_input_length > 0) {
     if (a.engine.max_length > 0 && a.engine.max_length != a.max_input_length) {
       throw Error("--max-input-length and --max-length disagree; give one of them");
@@ -73,17 +98,19 @@ int serve(ServeArgs& a) {
   // wait_for_termination_signal() instead of killing the process mid-request.
   server::block_termination_signals();
   Service service(a.engine.model, to_options(a.engine), a.service);
-  server::Server srv(service, a.server);
+  server::Server srv(service, a.server, a.access);
   const EngineInfo& info = service.info();
   std::fprintf(stderr,
                "crossenc serve: model %s (%s, %s on %s, max length %d), %d replica(s)\n"
                "  gRPC  %s  inference.InferenceService + grpc.health.v1.Health\n"
-               "  HTTP  %s  POST /rerank /v1/rerank /score, GET /health /info /metrics\n"
+               "  HTTP  %s  POST /rerank /predict /decode /v1/rerank /v2/rerank /score /v1/score,\n"
+               "        GET /health /info /metrics /openapi.json /docs%s\n"
                "  Ctrl-C or SIGTERM stops accepting, answers what is in flight and exits.\n",
                srv.model_id().c_str(), std::string(dtype_name(info.dtype)).c_str(),
                info.backend.c_str(), info.device.c_str(), info.max_length, a.service.replicas,
                endpoint(a.server.host, srv.grpc_port()).c_str(),
-               endpoint(a.server.host, srv.http_port()).c_str());
+               endpoint(a.server.host, srv.http_port()).c_str(),
+               a.access.api_key.empty() ? "" : " (API key required but on /health)");
   // One machine-readable line on stdout: scripts and tests that asked for port 0 read it.
   std::printf("listening grpc=%d http=%d\n", srv.grpc_port(), srv.http_port());
   std::fflush(stdout);
@@ -110,14 +137,20 @@ Command add_serve(CLI::App& root) {
       "  gRPC (--grpc-port): inference.InferenceService {Infer, GetMetrics} "
       "(server/inference.proto)\n"
       "        and grpc.health.v1.Health; scores are raw logits.\n"
-      "  HTTP (--http-port):\n"
-      "    POST /rerank     {query, texts[], raw_scores?, return_text?, truncate?}  (TEI)\n"
-      "    POST /v1/rerank  {query, documents[], top_n?, return_documents?}  (Cohere / Jina)\n"
-      "    POST /score      {pairs: [{query, passage}] | [[q, p]], raw_scores?, truncate?}\n"
-      "    GET  /health /info /metrics (Prometheus)\n"
-      "  Scores are raw logits unless raw_scores is false; /v1/rerank always gives sigmoid\n"
-      "  relevance in [0, 1]. Errors: 400 malformed JSON, 413 too many pairs or body too large,\n"
-      "  422 invalid input, 429 overloaded, as {\"error\", \"error_type\"}.\n"
+      "  HTTP (--http-port), described at GET /openapi.json (page: /docs):\n"
+      "    POST /rerank     TEI {query, texts[], raw_scores?, return_text?, truncate?,\n"
+      "                     truncation_direction?}, or Jina/vLLM {query, documents[], top_n?}\n"
+      "    POST /predict    TEI {inputs: [a, b] | [[a, b], ...], raw_scores?}\n"
+      "    POST /decode     TEI {ids: [..] | [[..]], skip_special_tokens?}\n"
+      "    POST /v1/rerank /v2/rerank  Cohere {query, documents[], top_n?, rank_fields?,\n"
+      "                     return_documents?}\n"
+      "    POST /score      {pairs: [{query, passage}] | [[q, p]]} (raw logits), or vLLM\n"
+      "    POST /v1/score   vLLM {text_1, text_2} (1:1, 1:N, N:N)\n"
+      "    GET  /health /info /metrics (Prometheus) /openapi.json /docs\n"
+      "  Scores are the sigmoid relevance in [0, 1] (TEI: raw logits with raw_scores: true),\n"
+      "  raw logits on /score {pairs} and gRPC. Errors in each API's own shape: 400 malformed\n"
+      "  JSON or empty list, 401 API key, 404, 405, 413 too many pairs or body too large,\n"
+      "  415 not JSON, 422 invalid input, 424 inference failed, 429 overloaded.\n"
       "  SIGTERM / SIGINT: stop accepting, answer requests in flight, exit 0.");
   add_engine_options(app, a->engine);
 
@@ -148,12 +181,29 @@ Command add_serve(CLI::App& root) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber)
       ->group(net);
+  app->add_option("--api-key", a->access.api_key,
+                  "require \"Authorization: Bearer KEY\" on every HTTP route but /health and as "
+                  "gRPC metadata (default: $CROSSENC_API_KEY; unset: no key)")
+      ->group(net);
+  app->add_option("--api-key-file", a->api_key_file,
+                  "read the API key from the first line of this file (keeps it out of ps)")
+      ->group(net);
+  app->add_option("--cors-allow-origin", a->access.cors_allow_origin,
+                  "send Access-Control-Allow-Origin with this value (e.g. * or an origin) and "
+                  "answer CORS preflight OPTIONS requests")
+      ->group(net);
+  app->add_flag("--json-logs", a->access.json_logs,
+                "one JSON access-log line per HTTP request on stderr (route, model, pairs, "
+                "tokens, status, queue/inference ms)")
+      ->group(net);
   app->add_option("--model-id", a->server.model_id,
                   "model name reported by /info and /v1/rerank (default: the model file name)")
       ->group(net);
 
   auto* limits =
-      "Limits (over a limit: HTTP 413/422/429, gRPC INVALID_ARGUMENT/RESOURCE_EXHAUSTED)";
+      "Limits (over a limit: HTTP 408/413/422/429/431/503 with {\"error\", \"error_type\"}, "
+      "gRPC INVALID_ARGUMENT/RESOURCE_EXHAUSTED; HTTP ones counted in "
+      "crossenc_http_rejections_total)";
   app->add_option("--max-client-batch-size", a->server.max_client_batch_size,
                   "pairs (texts, documents) one request may carry")
       ->capture_default_str()

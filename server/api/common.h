@@ -1,0 +1,36 @@
+// Pieces several API adapters share: request fields with one meaning everywhere, running a
+// ScoreJob, and the rerank result list of the Cohere / Jina / vLLM shapes.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "json_api.h"
+#include "routes.h"
+
+namespace crossenc::server {
+
+// TEI's "truncate" (bool) and "truncation_direction" ("Right" or "Left") into job.
+void read_truncation(const json& body, ScoreJob& job);
+// (query, document) for every document.
+std::vector<Pair> query_pairs(const std::string& query, const std::vector<std::string>& documents);
+// Scores the job through the Scorer (the one scoring path) and reports it in the log.
+Scorer::Result run(Scorer& scorer, const ScoreJob& job, RequestLog& log);
+
+// Documents as Cohere, Jina and vLLM send them: strings, or objects scored by `rank_fields`
+// (default ["text"]); `echo` is what return_documents gives back (strings become {"text"}).
+struct Documents {
+  std::vector<std::string> texts;
+  std::vector<ordered_json> echo;
+};
+Documents read_documents(const json& body);
+
+// [{"index", "relevance_score", "document"?}] best first, at most top_n.
+ordered_json rerank_results(std::span<const float> relevance, const Documents& documents,
+                            std::optional<size_t> top_n, bool return_documents);
+
+// A random RFC 4122 version-4 id, as Cohere and vLLM give every response.
+std::string random_id();
+
+}  // namespace crossenc::server

@@ -1,0 +1,119 @@
+// Routes about the server itself: GET /health, /info, /metrics, /openapi.json, /docs.
+#include "api.h"
+#include "json_api.h"
+#include "openapi.h"
+#include "prometheus.h"
+
+namespace crossenc::server {
+
+namespace {
+
+// GET /info: model, precision, backend, limits, version (TEI's field names where they exist).
+std::string info_body(const EngineInfo& info, const ServiceOptions& service,
+                      const ServerOptions& server, const std::string& model_id,
+                      const std::string& version) {
+  const std::string tei_dtype = info.dtype == DType::F16    ? "float16"
+                                : info.dtype == DType::BF16 ? "bfloat16"
+                                                            : "float32";
+  ordered_json labels = ordered_json::object(), ids = ordered_json::object();
+  for (int i = 0; i < info.config.num_labels; ++i) {
+    labels[std::to_string(i)] = "LABEL_" + std::to_string(i);
+    ids["LABEL_" + std::to_string(i)] = i;
+  }
+  ordered_json backends = ordered_json::array();
+  for (const auto& b : service.replica_backends) backends.push_back(b);
+  return dump({
+      // Text Embeddings Inference's /info fields.
+      {"model_id", model_id},
+      {"model_sha", nullptr},
+      {"model_dtype", tei_dtype},
+      {"model_type", {{"reranker", {{"id2label", labels}, {"label2id", ids}}}}},
+      {"max_concurrent_requests", server.max_concurrent_requests},
+      {"max_input_length", info.max_length},
+      {"max_batch_tokens", service.max_batch_tokens},
+      {"max_batch_requests", service.max_batch_pairs},
+      {"max_client_batch_size", server.max_client_batch_size},
+      {"auto_truncate", server.default_truncate},
+      {"tokenization_workers", service.tokenizer_workers},
+      {"version", version},
+      // crossenc's own.
+      {"engine", "crossenc"},
+      {"model_path", info.model_path},
+      {"architecture", info.config.architecture},
+      {"num_layers", info.config.num_layers},
+      {"hidden_size", info.config.hidden_size},
+      {"dtype", std::string(dtype_name(info.dtype))},
+      {"backend", info.backend},
+      {"device", info.device},
+      {"replicas", service.replicas},
+      {"replica_backends", backends},
+      {"batch_timeout_ms", service.timeout_ms},
+      {"dynamic_batching", service.dynamic_batching},
+      {"max_queued_pairs", service.max_queued_pairs},
+      {"payload_limit", server.payload_limit_bytes},
+      {"grpc_max_message_bytes", server.grpc_max_message_bytes},
+      {"http_threads", server.http_threads},
+      {"http_max_connections", server.http_max_connections},
+      {"http_max_connections_per_address", server.http_max_connections_per_address},
+      {"http_request_deadline_ms", server.http_request_deadline_ms},
+      {"http_idle_timeout_ms", server.http_idle_timeout_ms},
+      {"http_max_header_bytes", server.http_max_header_bytes},
+      {"http_max_header_count", server.http_max_header_count},
+      {"scores",
+       "sigmoid relevance by default (TEI, Cohere, Jina, vLLM shapes; raw_scores: true gives "
+       "logits); "
+       "raw logits on /score {pairs} and gRPC"},
+  });
+}
+
+// A page that renders /openapi.json with Swagger UI when the browser can fetch it from its CDN,
+// and links the document itself otherwise (the server ships no JavaScript).
+constexpr const char* kDocsPage = R"(<!doctype html>
+<html><head><meta charset="utf-8"><title>crossenc API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><p>The OpenAPI 3 document of this server: <a href="openapi.json">/openapi.json</a></p>
+<div id="ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>if (window.SwaggerUIBundle) SwaggerUIBundle({url: "openapi.json", dom_id: "#ui"});</script>
+</body></html>
+)";
+
+}  // namespace
+
+void add_info_routes(Router& router) {
+  const RouteContext& ctx = router.context();
+  router.add({"GET", "/health", ErrorStyle::kTei, [&ctx](const HttpRequest&, RequestLog&) {
+                if (!ctx.scorer.accepting()) {
+                  throw ApiError(ErrorKind::kUnavailable, "shutting down");
+                }
+                return json_response(R"({"status":"ok"})");
+              }});
+  router.add({"GET", "/info", ErrorStyle::kTei, [&ctx](const HttpRequest&, RequestLog&) {
+                Service& service = ctx.scorer.service();
+                return json_response(info_body(service.info(), service.options(),
+                                               ctx.scorer.options(), ctx.model_id, ctx.version));
+              }});
+  router.add({"GET", "/metrics", ErrorStyle::kTei, [&ctx](const HttpRequest&, RequestLog&) {
+                Service& service = ctx.scorer.service();
+                HttpResponse res;
+                res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                res.body = render_prometheus({.server = ctx.scorer.metrics().snapshot(),
+                                              .core = service.metrics(),
+                                              .info = service.info(),
+                                              .model_id = ctx.model_id,
+                                              .version = ctx.version,
+                                              .in_flight = ctx.scorer.in_flight()});
+                return res;
+              }});
+  router.add({"GET", "/openapi.json", ErrorStyle::kTei, [&router](const HttpRequest&, RequestLog&) {
+                return json_response(openapi_document(router));
+              }});
+  router.add({"GET", "/docs", ErrorStyle::kTei, [](const HttpRequest&, RequestLog&) {
+                HttpResponse res;
+                res.content_type = "text/html; charset=utf-8";
+                res.body = kDocsPage;
+                return res;
+              }});
+}
+
+}  // namespace crossenc::server

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import _native
-from .activations import default_activation_fn, softmax
+from .activations import Identity, default_activation_fn, softmax
 from .model_path import resolve_model
 from .progress import Progress
 
@@ -35,14 +35,12 @@ class ModelConfig:
         return f"ModelConfig({self.__dict__!r})"
 
 
-def _config_of(path: str, engine_config: dict[str, Any]) -> dict[str, Any]:
-    # A Hugging Face folder's config.json has every key (the activation among them); a .cenc file
-    # keeps only the encoder's dimensions, which the engine reports.
-    config = dict(engine_config)
+def _hf_config(path: str) -> dict[str, Any] | None:
+    """A Hugging Face folder's config.json (every key, the activation among them), else None."""
     config_json = Path(path) / "config.json"
-    if config_json.is_file():
-        config.update(json.loads(config_json.read_text(encoding="utf-8")))
-    return config
+    if not config_json.is_file():
+        return None
+    return json.loads(config_json.read_text(encoding="utf-8"))
 
 
 def _show_progress(show_progress_bar: bool | None) -> bool:
@@ -63,7 +61,8 @@ class CrossEncoder:
         threads: CPU threads (0 = all cores).
         device: Vulkan device index (None = the best).
         activation_fn: applied to the logits ([pairs, num_labels] numpy array); None = what the
-            model config asks for, as sentence-transformers decides it.
+            folder's config.json asks for, decided as sentence-transformers does (Identity for
+            ms-marco models); Identity for a .cenc file, which does not record it.
     """
 
     def __init__(self, model: str | os.PathLike, max_length: int | None = None,
@@ -80,11 +79,19 @@ class CrossEncoder:
         info = self._engine.info()
         self.model_name_or_path = str(model)
         self._info = info
-        self.config = ModelConfig(_config_of(path, info["config"]))
+        hf_config = _hf_config(path)
+        self.config = ModelConfig({**info["config"], **(hf_config or {})})
         if info["config"]["num_labels"] != 1:
             raise ValueError(f"model '{model}' has {info['config']['num_labels']} labels; crossenc "
                              "scores single-label (num_labels=1) cross-encoders only")
-        self.activation_fn = activation_fn or default_activation_fn(self.config.to_dict())
+        if activation_fn is not None:
+            self.activation_fn = activation_fn
+        elif hf_config is not None:
+            self.activation_fn = default_activation_fn(hf_config)
+        else:
+            # A .cenc file keeps the encoder's dimensions only, not the activation key of the
+            # config.json it came from: raw logits, as `crossenc score` and the server give.
+            self.activation_fn = Identity()
 
     @property
     def num_labels(self) -> int:

@@ -17,7 +17,12 @@ def _pairs():
 
 
 @pytest.mark.parametrize("dtype", ["f32", "f16", "bf16"])
-def test_scores_equal_crossenc_score(tmp_path, tiny_model, cli, dtype):
+@pytest.mark.parametrize("form", ["folder", "cenc"])
+def test_scores_equal_crossenc_score(tmp_path, tiny_model, cli, dtype, form):
+    if form == "cenc":  # a .cenc file defaults to raw logits too (it keeps no activation key)
+        subprocess.run([cli, "convert", tiny_model, str(tmp_path / "m.cenc")], check=True,
+                       capture_output=True)
+        tiny_model = str(tmp_path / "m.cenc")
     pairs = _pairs()
     src = tmp_path / "pairs.jsonl"
     src.write_text("".join(json.dumps({"query": q, "passage": p}) + "\n" for q, p in pairs))

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backend_cases.h"
+#include "crossenc/error.h"
 #include "crossenc/half.h"
 #include "reference.h"
 
@@ -118,6 +119,23 @@ TEST_P(OpsTest, GemmMatchesReference) {
         }
       }
     }
+  }
+}
+
+// The op front checks shapes for every backend: a GEMM whose inner dimensions differ is refused
+// with a message naming the op and both tensors, on the CPU as on Vulkan.
+TEST_P(OpsTest, GemmRefusesMismatchedInnerDimension) {
+  PackedBatch dummy = batch_of({1}, 2, 1, 1);
+  backend_->begin_batch(dummy);
+  Tensor a = make(4, 8, std::vector<float>(32, 1.0f)), w = make(3, 7, std::vector<float>(21, 1.0f));
+  Tensor out = backend_->scratch(4, 3, DType::F32);
+  try {
+    backend_->gemm(a, w, nullptr, Activation::None, out);
+    FAIL() << "gemm [4 x 8] x [3 x 7]^T was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gemm: a [4 x 8 f32] and w [3 x 7 f32] disagree on k"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -203,7 +203,7 @@ class CpuBackend final : public Backend {
     return t;
   }
 
-  void begin_batch(const PackedBatch& batch) override {
+  void begin_batch_impl(const PackedBatch& batch) override {
     arena_.reset();
     batch_ = &batch;
     if (profile_) profile_ops_.clear();
@@ -218,8 +218,8 @@ class CpuBackend final : public Backend {
     return t;
   }
 
-  void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
-             const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override {
+  void embed_impl(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                  const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override {
     Timer timer(this, "embed");
     const PackedBatch& b = batch();
     const FloatVector g(gamma), bt(beta);
@@ -228,8 +228,8 @@ class CpuBackend final : public Backend {
                g.get(), bt.get(), eps, static_cast<int>(word.cols), out.as<float>(), pool_);
   }
 
-  void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
-            Tensor& out) override {
+  void gemm_impl(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
+                 Tensor& out) override {
     Timer timer(this, "gemm", w.cols, w.rows);
     std::optional<FloatVector> b;
     if (bias) b.emplace(*bias);
@@ -237,27 +237,24 @@ class CpuBackend final : public Backend {
               a.rows, w.rows, a.cols, pool_);
   }
 
-  void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
-                     const Tensor& beta, float eps, Tensor& out) override {
+  void add_layernorm_impl(const Tensor& x, const Tensor& residual, const Tensor& gamma,
+                          const Tensor& beta, float eps, Tensor& out) override {
     Timer timer(this, "add_layernorm");
     const FloatVector g(gamma), b(beta);
     cpu::add_layernorm(config_.isa, activations(x), activations(residual), g.get(), b.get(), eps,
                        out.as<float>(), x.rows, x.cols, pool_);
   }
 
-  void attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) override {
+  void attention_impl(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) override {
     Timer timer(this, cls_only ? "attention cls" : "attention");
     const PackedBatch& b = batch();
     cpu::attention(config_.isa, activations(qkv), b.offsets.data(), b.num_seqs(),
                    static_cast<int>(out.cols), num_heads, cls_only, out.as<float>(), pool_);
   }
 
-  void gather_cls(const Tensor& x, Tensor& out) override {
+  void gather_cls_impl(const Tensor& x, Tensor& out) override {
     const PackedBatch& b = batch();
-    for (int s = 0; s < b.num_seqs(); ++s) {
-      std::memcpy(out.as<float>() + s * x.cols, x.as<float>() + int64_t{b.offsets[s]} * x.cols,
-                  x.cols * sizeof(float));
-    }
+    cpu::gather_cls(x.as<float>(), b.offsets.data(), b.num_seqs(), x.cols, out.as<float>());
   }
 
   void upload(const float* host, Tensor& t) override {

@@ -66,6 +66,9 @@ void embed(Isa isa, const int32_t* ids, const int32_t* types, const int32_t* pos
            const float* gamma, const float* beta, float eps, int hidden, float* out,
            ThreadPool& pool);
 
+// out row s = x row offsets[s] (each sequence's [CLS] token); x and out have `cols` columns.
+void gather_cls(const float* x, const int32_t* offsets, int num_seqs, int64_t cols, float* out);
+
 // ---- internals shared by the op files and the ISA translation units ----
 
 // The vector kernels of one ISA (simd_avx512.cc, simd_avx2.cc); null if not built.

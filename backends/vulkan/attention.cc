@@ -7,22 +7,13 @@
 
 namespace crossenc::vk {
 
-void VulkanBackend::attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) {
-  require_batch("attention");
-  const int64_t tokens = batch_.total_tokens();
+void VulkanBackend::attention_impl(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) {
   const int seqs = batch_.num_seqs();
-  if (qkv.cols % 3 != 0)
-    throw Error("vulkan attention: qkv width " + std::to_string(qkv.cols) + " is not 3*hidden");
   const int64_t hidden = qkv.cols / 3;
-  if (num_heads <= 0 || hidden % num_heads != 0)
-    throw Error("vulkan attention: hidden " + std::to_string(hidden) + " is not divisible by " +
-                std::to_string(num_heads) + " heads");
   const int64_t head_dim = hidden / num_heads;
   if (head_dim > kAttentionMaxHeadDim)
     throw Error("vulkan attention: head size " + std::to_string(head_dim) + " exceeds " +
                 std::to_string(kAttentionMaxHeadDim));
-  expect_activation("attention", "qkv", qkv, tokens, 3 * hidden);
-  expect_activation("attention", "out", out, cls_only ? seqs : tokens, hidden);
   if (overlaps(qkv, out)) throw Error("vulkan attention: out overlaps qkv");
   if (seqs > 65535 || num_heads > 65535)
     throw Error("vulkan attention: too many sequences in one batch");

@@ -7,29 +7,10 @@
 
 namespace crossenc::vk {
 
-void VulkanBackend::embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
-                          const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) {
-  require_batch("embed");
+void VulkanBackend::embed_impl(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                               const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) {
   const int64_t tokens = batch_.total_tokens();
   const int64_t h = word.cols;
-  expect_activation("embed", "out", out, tokens, h);
-  if (position.cols != h || token_type.cols != h)
-    throw Error("vulkan embed: embedding tables differ in width (" + shape_of(word) + ", " +
-                shape_of(position) + ", " + shape_of(token_type) + ")");
-  expect_vector("embed", "gamma", gamma, h);
-  expect_vector("embed", "beta", beta, h);
-  // The shader trusts the ids: check them here against the table sizes.
-  for (int64_t t = 0; t < tokens; ++t) {
-    if (batch_.input_ids[t] < 0 || batch_.input_ids[t] >= word.rows)
-      throw Error("vulkan embed: token id " + std::to_string(batch_.input_ids[t]) +
-                  " outside the vocabulary of " + std::to_string(word.rows));
-    if (batch_.positions[t] < 0 || batch_.positions[t] >= position.rows)
-      throw Error("vulkan embed: position " + std::to_string(batch_.positions[t]) +
-                  " outside the position table of " + std::to_string(position.rows));
-    if (batch_.token_type_ids[t] < 0 || batch_.token_type_ids[t] >= token_type.rows)
-      throw Error("vulkan embed: token type " + std::to_string(batch_.token_type_ids[t]) +
-                  " outside the type table of " + std::to_string(token_type.rows));
-  }
   const int v = variant_for({&word, &position, &token_type, &gamma, &beta});
   Bound bw = bind(word, "word embeddings"), bp = bind(position, "position embeddings"),
         bt = bind(token_type, "token-type embeddings"), bg = bind(gamma, "gamma"),

@@ -8,6 +8,7 @@
 #include "crossenc/error.h"
 #include "crossenc/half.h"
 #include "crossenc/model_file.h"
+#include "crossenc/op_checks.h"
 #include "push_constants.h"
 #include "vulkan_backend.h"
 
@@ -27,11 +28,6 @@ constexpr uint64_t kStagingBytes = 16ull << 20;  // upload staging, reused piece
 constexpr uint64_t kMinArenaChunk = 4ull << 20;
 
 uint64_t round_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
-
-std::string shape_str(const Tensor& t) {
-  return "[" + std::to_string(t.rows) + " x " + std::to_string(t.cols) + " " +
-         std::string(dtype_name(t.dtype)) + "]";
-}
 
 }  // namespace
 
@@ -80,10 +76,10 @@ void VulkanBackend::drop_buffer(uint32_t id) { buffers_.erase(id); }
 const Buffer& VulkanBackend::buffer_of(const Tensor& t, const char* what) const {
   auto it = buffers_.find(t.buffer);
   if (it == buffers_.end())
-    throw Error(std::string("vulkan: ") + what + " " + shape_str(t) +
+    throw Error(std::string("vulkan: ") + what + " " + shape_of(t) +
                 " is not a live tensor of this backend (stale scratch from an earlier batch?)");
   if (t.rows < 0 || t.cols < 0 || t.offset + t.nbytes() > it->second.size())
-    throw Error(std::string("vulkan: ") + what + " " + shape_str(t) + " overruns its buffer");
+    throw Error(std::string("vulkan: ") + what + " " + shape_of(t) + " overruns its buffer");
   return it->second;
 }
 
@@ -99,7 +95,7 @@ VulkanBackend::Bound VulkanBackend::bind(const Tensor& t, const char* what) cons
   uint64_t range = std::max<uint64_t>(t.offset + t.nbytes() - base, 4);
   range = std::min(range, b.size() - base);
   if (range > max_range_)
-    throw Error(std::string("vulkan: ") + what + " " + shape_str(t) +
+    throw Error(std::string("vulkan: ") + what + " " + shape_of(t) +
                 " is larger than one storage-buffer binding may be on this device");
   return {{b.handle(), base, range}, static_cast<uint32_t>((t.offset - base) / esize)};
 }
@@ -122,10 +118,6 @@ int VulkanBackend::variant_for(std::initializer_list<const Tensor*> weights) con
       throw Error("vulkan: weights must be F32 or F16, got " + std::string(dtype_name(w->dtype)));
   }
   return 0;
-}
-
-void VulkanBackend::require_batch(const char* op) const {
-  if (!have_batch_) throw Error(std::string("vulkan: ") + op + " called before begin_batch()");
 }
 
 Tensor VulkanBackend::allocate_weight(int64_t rows, int64_t cols, DType dtype,
@@ -218,16 +210,9 @@ Tensor VulkanBackend::load_weight(const ModelFile& file, const std::string& name
   return t;
 }
 
-void VulkanBackend::begin_batch(const PackedBatch& batch) {
+void VulkanBackend::begin_batch_impl(const PackedBatch& batch) {
   recorder_->submit_and_wait();  // the previous batch may still use the arena and inputs
-  if (batch.offsets.size() < 2 || batch.offsets.front() != 0 ||
-      batch.offsets.back() != batch.total_tokens())
-    throw Error("vulkan: begin_batch with malformed offsets");
-  if (batch.token_type_ids.size() != batch.input_ids.size() ||
-      batch.positions.size() != batch.input_ids.size())
-    throw Error("vulkan: begin_batch: ids, types and positions differ in length");
   batch_ = batch;
-  have_batch_ = true;
   if (profile_) recorder_->reset_profile();
 
   // Inputs: ids | types | positions | offsets, each section 256-byte aligned.
@@ -301,7 +286,7 @@ Tensor VulkanBackend::scratch(int64_t rows, int64_t cols, DType dtype) {
 void VulkanBackend::upload(const float* host, Tensor& t) {
   const Buffer& dst = buffer_of(t, "upload target");
   if (t.dtype != DType::F32 && t.dtype != DType::F16)
-    throw Error("vulkan: upload supports f32 and f16 tensors, got " + shape_str(t));
+    throw Error("vulkan: upload supports f32 and f16 tensors, got " + shape_of(t));
   const uint64_t bytes = t.nbytes();
   if (bytes == 0) return;
   // Queued like an op: the data waits in a host-visible ring until the batch is submitted.
@@ -331,7 +316,7 @@ void VulkanBackend::upload(const float* host, Tensor& t) {
 void VulkanBackend::download(const Tensor& t, float* host) {
   const Buffer& src = buffer_of(t, "download source");
   if (t.dtype != DType::F32 && t.dtype != DType::F16)
-    throw Error("vulkan: download supports f32 and f16 tensors, got " + shape_str(t));
+    throw Error("vulkan: download supports f32 and f16 tensors, got " + shape_of(t));
   uint64_t bytes = t.nbytes();
   if (bytes == 0) {
     recorder_->submit_and_wait();
@@ -369,28 +354,6 @@ const Pipeline& VulkanBackend::attention_pipeline(uint32_t head_dim) {
              .first;
   }
   return *it->second;
-}
-
-}  // namespace crossenc::vk
-
-namespace crossenc::vk {
-
-void VulkanBackend::gather_cls(const Tensor& x, Tensor& out) {
-  require_batch("gather_cls");
-  if (x.dtype != DType::F32 || out.dtype != DType::F32 || x.rows != batch_.total_tokens() ||
-      out.rows != batch_.num_seqs() || out.cols != x.cols)
-    throw Error("vulkan gather_cls: x " + shape_str(x) + " / out " + shape_str(out) +
-                " do not match the batch (" + std::to_string(batch_.total_tokens()) + " tokens, " +
-                std::to_string(batch_.num_seqs()) + " sequences)");
-  Bound bx = bind(x, "x"), bo = bind(out, "out");
-  GatherClsPush pc{};
-  pc.seqs = static_cast<uint32_t>(batch_.num_seqs());
-  pc.cols = static_cast<uint32_t>(x.cols);
-  pc.offsets_off = offsets_off_;
-  pc.x_off = bx.elem_offset;
-  pc.out_off = bo.elem_offset;
-  const BufferBinding bindings[] = {bind_inputs(), bx.binding, bo.binding};
-  recorder_->dispatch(*gather_cls_, bindings, &pc, pc.seqs, 1, 1, "gather_cls");
 }
 
 }  // namespace crossenc::vk

@@ -25,17 +25,7 @@ class VulkanBackend final : public Backend {
   DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override;
-  void begin_batch(const PackedBatch& batch) override;
   Tensor scratch(int64_t rows, int64_t cols, DType dtype) override;
-
-  void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
-             const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override;
-  void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
-            Tensor& out) override;
-  void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
-                     const Tensor& beta, float eps, Tensor& out) override;
-  void attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) override;
-  void gather_cls(const Tensor& x, Tensor& out) override;
 
   void upload(const float* host, Tensor& t) override;
   void download(const Tensor& t, float* host) override;
@@ -43,6 +33,17 @@ class VulkanBackend final : public Backend {
   std::string profile_report() const override;
 
   const Context& context() const { return *ctx_; }
+
+ protected:
+  void begin_batch_impl(const PackedBatch& batch) override;
+  void embed_impl(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                  const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) override;
+  void gemm_impl(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
+                 Tensor& out) override;
+  void add_layernorm_impl(const Tensor& x, const Tensor& residual, const Tensor& gamma,
+                          const Tensor& beta, float eps, Tensor& out) override;
+  void attention_impl(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) override;
+  void gather_cls_impl(const Tensor& x, Tensor& out) override;
 
  private:
   // A tensor's descriptor plus its element offset inside the bound range.
@@ -59,7 +60,6 @@ class VulkanBackend final : public Backend {
   // Weight pool: sub-allocates device-local chunks; big tensors get their own buffer.
   Tensor allocate_weight(int64_t rows, int64_t cols, DType dtype, const std::string& name);
   void upload_weight(const Tensor& dst, const void* src, DType src_dtype);
-  void require_batch(const char* op) const;
   // Pipeline variant index for weights: 0 = f32-only shader, 1 = f32/f16 shader.
   int variant_for(std::initializer_list<const Tensor*> weights) const;
   const Pipeline& attention_pipeline(uint32_t head_dim);
@@ -90,8 +90,7 @@ class VulkanBackend final : public Backend {
   uint32_t readback_id_ = 0;     // host-cached download staging
   uint32_t dummy_id_ = 0;        // bound where a shader's optional input is absent
 
-  // The current batch, kept on the host for shape checks and id range checks.
-  bool have_batch_ = false;
+  // The current batch, kept on the host for its sizes and offsets.
   PackedBatch batch_;
   uint32_t ids_off_ = 0, types_off_ = 0, positions_off_ = 0, offsets_off_ = 0;
   uint64_t inputs_bytes_ = 0;

@@ -72,26 +72,29 @@ class Backend {
   // GEMM weights, whose inputs are then rounded to BF16 too); converted if the file differs.
   virtual Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) = 0;
 
+  // The ops (a non-virtual front, as in CTranslate2): each checks shapes and dtypes once, with
+  // a message naming the op and the tensor, then runs the backend's <op>_impl.
+  //
   // Starts a batch: uploads ids, types, positions and offsets, and resets the scratch arena.
-  virtual void begin_batch(const PackedBatch& batch) = 0;
+  // `batch` must outlive the batch's last op.
+  void begin_batch(const PackedBatch& batch);
   // Activation memory valid until the next begin_batch().
   virtual Tensor scratch(int64_t rows, int64_t cols, DType dtype) = 0;
 
   // out[t] = LayerNorm(word[id_t] + position[pos_t] + token_type[type_t]) for every token.
-  virtual void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
-                     const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) = 0;
+  void embed(const Tensor& word, const Tensor& position, const Tensor& token_type,
+             const Tensor& gamma, const Tensor& beta, float eps, Tensor& out);
   // out = act(a · wᵀ + bias); a [m x k], w [n x k], bias [1 x n] or null, out [m x n].
-  virtual void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
-                    Tensor& out) = 0;
+  void gemm(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act, Tensor& out);
   // out = LayerNorm(x + residual) * gamma + beta, row-wise; out may alias x or residual.
-  virtual void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
-                             const Tensor& beta, float eps, Tensor& out) = 0;
+  void add_layernorm(const Tensor& x, const Tensor& residual, const Tensor& gamma,
+                     const Tensor& beta, float eps, Tensor& out);
   // Multi-head self-attention per sequence of the current batch. qkv [T x 3H] holds Q, K, V
   // side by side; out [T x H]. With cls_only, only each sequence's first query row is
   // computed and out is [num_seqs x H] (the last layer needs nothing else).
-  virtual void attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) = 0;
+  void attention(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out);
   // out row s = x row offsets[s] (each sequence's [CLS] token).
-  virtual void gather_cls(const Tensor& x, Tensor& out) = 0;
+  void gather_cls(const Tensor& x, Tensor& out);
 
   // Copies t.numel() float32 values from the host into `t`, converting to t.dtype (queued like
   // an op). Used for inputs that are not weights, and by the op tests.
@@ -101,6 +104,23 @@ class Backend {
   virtual void sync() = 0;
   // Per-op timings of the last batch, when options.profile is set ("" otherwise).
   virtual std::string profile_report() const { return {}; }
+
+ protected:
+  // What each backend computes, called by the front above with shapes already checked.
+  virtual void begin_batch_impl(const PackedBatch& batch) = 0;
+  virtual void embed_impl(const Tensor& word, const Tensor& position, const Tensor& token_type,
+                          const Tensor& gamma, const Tensor& beta, float eps, Tensor& out) = 0;
+  virtual void gemm_impl(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
+                         Tensor& out) = 0;
+  virtual void add_layernorm_impl(const Tensor& x, const Tensor& residual, const Tensor& gamma,
+                                  const Tensor& beta, float eps, Tensor& out) = 0;
+  virtual void attention_impl(const Tensor& qkv, int num_heads, bool cls_only, Tensor& out) = 0;
+  virtual void gather_cls_impl(const Tensor& x, Tensor& out) = 0;
+
+ private:
+  // The current batch (the caller keeps it alive until its last op), for the checks.
+  const PackedBatch* checked_batch_ = nullptr;
+  const PackedBatch& current_batch(const char* op) const;
 };
 
 // How a backend describes itself (ggml's device interface, reduced to what we need): each

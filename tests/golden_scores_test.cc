@@ -82,7 +82,8 @@ void PrintTo(const GoldenCase& c, std::ostream* os) {
 
 class GoldenScores : public testing::TestWithParam<GoldenCase> {
  protected:
-  // FP32: 1e-4 (golden README). FP16: 0.03 for F16 weights / FP32 math, 0.05 with F16 activations.
+  // FP32: 1e-4 (golden README). FP16: 0.03 for F16 weights / FP32 math; Vulkan keeps 0.05 (its
+  // activations are F32 too; the wider bound is not yet re-measured on lavapipe).
   // BF16 (GEMM weights and inputs rounded to BF16, everything else F32): 0.2, the README's
   // tolerance for BF16 weights with F32 math; the measured worst is about 0.05.
   double tolerance(const Engine& e) const {

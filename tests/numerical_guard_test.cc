@@ -1,4 +1,4 @@
-// Numerical guard: FP16 weights (and F16 activations on Vulkan) never turn an input into a
+// Numerical guard: FP16 weights (activations stay F32 on every backend) never turn an input into a
 // NaN or Inf score, neither on every real DL19 pair nor on adversarial max-length sequences.
 #include <gtest/gtest.h>
 

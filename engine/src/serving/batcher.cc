@@ -40,11 +40,6 @@ void Batcher::close() {
   cv_.notify_all();
 }
 
-size_t Batcher::queued_pairs() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
-}
-
 bool Batcher::due(Clock::time_point now, Clock::time_point* deadline) const {
   if (queue_.empty()) return false;
   if (closed_ || !options_.dynamic) return true;

@@ -35,7 +35,6 @@ class Batcher {
   // Stops accepting; queued items are still handed out.
   void close();
 
-  size_t queued_pairs() const;
   const BatcherOptions& options() const { return options_; }
 
  private:

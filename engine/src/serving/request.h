@@ -62,7 +62,6 @@ class Request {
   double tokenize_ms() const { return tokenize_ms_; }
   size_t tokens() const { return tokens_; }
   Clock::time_point first_batch_start() const { return first_batch_start_; }
-  bool ran() const { return ran_; }
 
  private:
   const std::span<const Pair> pairs_;

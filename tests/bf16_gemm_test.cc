@@ -1,5 +1,6 @@
 // The BF16 GEMM (`--dtype bf16`) on every CPU path against the reference loop on BF16-rounded
-// inputs: AMX tiles (where this CPU has them) and the F32 emulation (own, BLAS, Eigen, reference)
+// inputs: AMX tiles and AVX512-BF16 dot products (where this CPU has them) and the F32 emulation
+// (own, BLAS, Eigen, reference)
 // must compute the same products, so they agree to F32 summation error.
 #include <gtest/gtest.h>
 
@@ -11,6 +12,7 @@
 #include "crossenc/error.h"
 #include "crossenc/half.h"
 #include "gemm_amx.h"
+#include "gemm_bf16_dot.h"
 #include "reference.h"
 
 namespace crossenc {
@@ -23,7 +25,8 @@ struct Shape {
 // Paths that exist on this CPU (AMX and AVX-512 are absent on some CI machines).
 std::vector<std::string> paths() {
   std::vector<std::string> out;
-  for (const char* p : {"own-amx", "own-avx512", "own-avx2", "blas", "eigen", "reference"}) {
+  for (const char* p :
+       {"own-amx", "own-avx512bf16", "own-avx512", "own-avx2", "blas", "eigen", "reference"}) {
     try {
       cpu::parse_gemm_path(p);
       out.push_back(p);
@@ -57,6 +60,9 @@ TEST_P(Bf16Gemm, MatchesReferenceOnRoundedInputs) {
       if (config.amx) {
         stored.assign(cpu::amx_packed_size(s.n, s.k), 0xffff);
         cpu::amx_pack_weights(w16.data(), s.n, s.k, stored.data());
+      } else if (config.bf16_dot) {
+        stored.assign(cpu::bf16_dot_packed_size(s.n, s.k), 0xffff);
+        cpu::bf16_dot_pack_weights(w16.data(), s.n, s.k, stored.data());
       }
       // One sentinel row past the output catches writes beyond m x n.
       std::vector<float> out((s.m + 1) * s.n, 12345.0f);
@@ -100,6 +106,50 @@ TEST(Bf16Gemm, OwnAmxNeedsAmx) {
   if (cpu::detect_isa() >= cpu::Isa::Avx2) {
     EXPECT_FALSE(cpu::parse_gemm_path("own-avx2").amx);
   }
+}
+
+// The order for BF16 weights: AMX, then AVX512-BF16 dot products, then the F32 emulation; a
+// named path this CPU cannot run is refused, never silently replaced.
+TEST(Bf16Gemm, DotPathChoiceAndRefusal) {
+  if (cpu::detect_isa() == cpu::Isa::Generic) GTEST_SKIP() << "no vector kernels on this CPU";
+  const cpu::KernelConfig best = cpu::parse_gemm_path("auto");
+  EXPECT_EQ(best.amx, cpu::amx_available());
+  EXPECT_EQ(best.bf16_dot, !cpu::amx_available() && cpu::bf16_dot_available());
+  if (cpu::detect_isa() == cpu::Isa::Avx512) {
+    const cpu::KernelConfig emulated = cpu::parse_gemm_path("own-avx512");
+    EXPECT_FALSE(emulated.amx || emulated.bf16_dot);
+  }
+  if (cpu::bf16_dot_available()) {
+    const cpu::KernelConfig dot = cpu::parse_gemm_path("own-avx512bf16");
+    EXPECT_TRUE(dot.bf16_dot);
+    EXPECT_FALSE(dot.amx);
+    EXPECT_EQ(cpu::kernel_config_name(dot), "own-avx512+bf16dot");
+  } else {
+    try {
+      cpu::parse_gemm_path("own-avx512bf16");
+      FAIL() << "own-avx512bf16 accepted without AVX512_BF16";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("needs AVX512_BF16"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Bf16Gemm, DotPackingInterleavesPairsAndPadsWithZeros) {
+  // 3 columns x 5 k: one panel of 48 columns x 6 k (3 pairs), the rest zero.
+  std::vector<uint16_t> w(15);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<uint16_t>(i + 1);
+  std::vector<uint16_t> packed(cpu::bf16_dot_packed_size(3, 5), 0xffff);
+  ASSERT_EQ(packed.size(), 48u * 6u);
+  cpu::bf16_dot_pack_weights(w.data(), 3, 5, packed.data());
+  // Panel row p, column c holds (w[c][2p], w[c][2p + 1]).
+  EXPECT_EQ(packed[0 * 96 + 2 * 1 + 0], w[1 * 5 + 0]);
+  EXPECT_EQ(packed[1 * 96 + 2 * 2 + 1], w[2 * 5 + 3]);
+  EXPECT_EQ(packed[2 * 96 + 2 * 0 + 0], w[0 * 5 + 4]);
+  EXPECT_EQ(packed[2 * 96 + 2 * 0 + 1], 0);  // k = 5 is past the end
+  EXPECT_EQ(packed[0 * 96 + 2 * 3 + 0], 0);  // column 3 is past the end
+  size_t nonzero = 0;
+  for (uint16_t v : packed) nonzero += v != 0;
+  EXPECT_EQ(nonzero, w.size());
 }
 
 TEST(Bf16Gemm, AmxPackingPadsWithZeros) {

@@ -26,13 +26,15 @@ void add_engine_options(CLI::App* app, EngineArgs& a, bool model_required) {
       "--dtype", a.dtype,
       "weight precision: f32 | f16 | bf16 (default: the model file's). bf16 (CPU only): "
       "GEMMs on BF16 weights and BF16-rounded activations, F32 sums; on AMX tiles "
-      "where the CPU has them, several times faster; logits within ~0.05 of f32 here");
+      "where the CPU has them, several times faster, else on AVX512-BF16 dot products where it "
+      "has those; logits within ~0.05 of f32 here");
   app->add_option("--device", a.device, "Vulkan device index (see 'crossenc info --devices')");
   app->add_option(
          "--gemm", a.gemm,
-         "CPU GEMM path: auto | own | own-amx | own-avx512 | own-avx2 | blas | eigen | "
-         "reference (auto = own kernels at the best ISA, AMX for bf16 where the CPU has it; "
-         "CROSSENC_CPU_ISA=generic|avx2|avx512|amx caps it)")
+         "CPU GEMM path: auto | own | own-amx | own-avx512bf16 | own-avx512 | own-avx2 | blas | "
+         "eigen | reference (auto = own kernels at the best ISA; bf16 on AMX where the CPU has "
+         "it, else on AVX512-BF16 dot products (own-avx512bf16), else F32 emulation "
+         "(own-avx512); CROSSENC_CPU_ISA=generic|avx2|avx512|avx512bf16|amx caps it)")
       ->capture_default_str();
   app->add_flag("--profile", a.profile, "print per-op timings (Vulkan)");
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "blas_loader.h"
@@ -21,6 +22,7 @@
 #include "crossenc/host.h"
 #include "crossenc/model_file.h"
 #include "gemm_amx.h"
+#include "gemm_bf16_dot.h"
 
 namespace crossenc {
 
@@ -162,7 +164,7 @@ class CpuBackend final : public Backend {
   }
 
   // A BF16 GEMM weight: rounded once from F32/F16 (a BF16 file is used as it lies), and packed
-  // into the AMX tile layout when AMX runs it.
+  // into the AMX tile layout or the AVX512-BF16 dot-product panels when those run it.
   Tensor load_bf16(const ModelFile& file, const TensorInfo& info, Tensor t) {
     const size_t n = static_cast<size_t>(info.numel());
     const void* src = file.data(info);
@@ -170,20 +172,29 @@ class CpuBackend final : public Backend {
       throw Error("cpu backend: weight " + info.name + " is stored as " +
                   std::string(dtype_name(info.dtype)));
     }
-    if (info.dtype == DType::BF16 && !config_.amx) {
+    if (info.dtype == DType::BF16 && !config_.amx && !config_.bf16_dot) {
       t.data = const_cast<void*>(src);
       return t;
     }
-    auto storage =
-        aligned_bytes((config_.amx ? cpu::amx_packed_size(t.rows, t.cols) : n) * sizeof(uint16_t));
+    const size_t elems = config_.amx        ? cpu::amx_packed_size(t.rows, t.cols)
+                         : config_.bf16_dot ? cpu::bf16_dot_packed_size(t.rows, t.cols)
+                                            : n;
+    auto storage = aligned_bytes(elems * sizeof(uint16_t));
     auto* dst = reinterpret_cast<uint16_t*>(storage.get());
-    if (info.dtype == DType::F32) {  // rounded while packed or copied: one pass
-      const auto* w = static_cast<const float*>(src);
+    // F32 is rounded while packed or copied (one pass); BF16 packed or copied as it is.
+    auto pack = [&](const auto* w) {
       if (config_.amx) {
         cpu::amx_pack_weights(w, t.rows, t.cols, dst);
-      } else {
+      } else if (config_.bf16_dot) {
+        cpu::bf16_dot_pack_weights(w, t.rows, t.cols, dst);
+      } else if constexpr (std::is_same_v<decltype(w), const float*>) {
         float_to_bf16(w, dst, n);
+      } else {
+        std::memcpy(dst, w, n * sizeof(uint16_t));
       }
+    };
+    if (info.dtype == DType::F32) {
+      pack(static_cast<const float*>(src));
     } else {
       std::vector<uint16_t> rounded;
       const auto* bf16 = static_cast<const uint16_t*>(src);
@@ -192,11 +203,7 @@ class CpuBackend final : public Backend {
         for (size_t i = 0; i < n; ++i) rounded[i] = float_to_bf16(half_to_float(bf16[i]));
         bf16 = rounded.data();
       }
-      if (config_.amx) {
-        cpu::amx_pack_weights(bf16, t.rows, t.cols, dst);
-      } else {
-        std::memcpy(dst, bf16, n * sizeof(uint16_t));
-      }
+      pack(bf16);
     }
     t.data = storage.get();
     owned_.push_back(std::move(storage));

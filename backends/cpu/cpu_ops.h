@@ -13,29 +13,37 @@ namespace crossenc::cpu {
 
 // The instruction set of the vector kernels.
 enum class Isa : uint8_t { Generic, Avx2, Avx512 };
-// The best ISA this CPU and this build support; CROSSENC_CPU_ISA=generic|avx2|avx512|amx caps
-// it ("avx512" and below also turn AMX off).
+// The best ISA this CPU and this build support; CROSSENC_CPU_ISA=generic|avx2|avx512|avx512bf16|
+// amx caps it ("avx512" and below also turn AMX and AVX512-BF16 off, "avx512bf16" AMX).
 Isa detect_isa();
 const char* isa_name(Isa isa);
 
 enum class GemmPath : uint8_t { Blas, Eigen, Own, Reference };
 
+// The integer kernels of the INT8 GEMM (gemm_int8.h), fastest first.
+enum class Int8Kernel : uint8_t { Avx512Vnni, AvxVnni, Avx2, Scalar };
+
 // Which GEMM and which ISA for all other ops; amx: BF16 weights run on AMX tiles (gemm_amx.h)
-// and are stored packed for them.
+// and are stored packed for them; bf16_dot: likewise on AVX512-BF16 dot products
+// (gemm_bf16_dot.h), used only without AMX.
 struct KernelConfig {
   GemmPath gemm = GemmPath::Own;
   Isa isa = Isa::Generic;
   bool amx = false;
+  bool bf16_dot = false;
+  Int8Kernel int8 = Int8Kernel::Scalar;  // runs INT8 weights (gemm_int8.h)
 };
-// "auto" (fastest here: own on AVX2/AVX-512, else blas; AMX for BF16 weights where the CPU has
-// it), "own", "own-amx", "own-avx512", "own-avx2", "blas", "eigen" (other ops on the best ISA),
-// "reference" (portable code for every op). Throws Error for an unknown name or an ISA this
-// CPU lacks.
+// "auto" (fastest here: own on AVX2/AVX-512, else blas; BF16 weights on AMX where the CPU has
+// it, else on AVX512-BF16 dot products where it has those), "own", "own-amx", "own-avx512bf16",
+// "own-avx512" (BF16 as F32 emulation), "own-avx2", "blas", "eigen" (other ops on the best ISA),
+// "reference" (portable code for every op); "int8-avx512vnni", "int8-avxvnni", "int8-avx2",
+// "int8-scalar": auto with that INT8 kernel (otherwise INT8 weights run on the best one within
+// the ISA). Throws Error for an unknown name or an ISA this CPU lacks.
 KernelConfig parse_gemm_path(const char* name);
 std::string kernel_config_name(const KernelConfig& config);  // e.g. "own-avx512"
 
 // A weight matrix or vector as stored: row-major F32, F16 or BF16 (BF16 matrices in the AMX
-// tile layout instead when KernelConfig::amx).
+// tile layout instead when KernelConfig::amx, in the dot-product panels when ::bf16_dot).
 struct WeightRef {
   const void* data = nullptr;
   DType dtype = DType::F32;

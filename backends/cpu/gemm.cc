@@ -9,6 +9,8 @@
 #include "crossenc/error.h"
 #include "crossenc/half.h"
 #include "gemm_amx.h"
+#include "gemm_bf16_dot.h"
+#include "gemm_int8.h"
 
 #define CROSSENC_SIMD_NS generic
 #include "gemm_eigen.h"
@@ -28,19 +30,33 @@ Isa require(Isa want, const std::string& name) {
   }
   return want;
 }
+// BF16 weights: AMX tiles, else AVX512-BF16 dot products, else the F32 emulation.
+KernelConfig own_best(Isa best) {
+  const bool amx = amx_available();
+  return {GemmPath::Own, best, amx, !amx && bf16_dot_available()};
+}
 }  // namespace
 
-KernelConfig parse_gemm_path(const char* name) {
+// The float paths; parse_gemm_path adds the INT8 kernel.
+static KernelConfig parse_float_gemm_path(const char* name) {
   std::string s = name ? name : "auto";
   const Isa best = detect_isa();
   if (s == "auto" || s.empty()) {
     // Our kernel is the fastest on every AVX2/AVX-512 shape measured (bench/RESULTS.md).
-    if (best != Isa::Generic) return {GemmPath::Own, best, amx_available()};
+    if (best != Isa::Generic) return own_best(best);
     s = CROSSENC_DEFAULT_GEMM;
   }
   if (s == "own") {
     if (best == Isa::Generic) throw Error("CPU GEMM path 'own' needs AVX2 (use blas or eigen)");
-    return {GemmPath::Own, best, amx_available()};
+    return own_best(best);
+  }
+  if (s == "own-avx512bf16") {
+    if (!bf16_dot_available()) {
+      throw Error(
+          "CPU GEMM path 'own-avx512bf16' needs AVX512_BF16 (this CPU or CROSSENC_CPU_ISA "
+          "does not allow it)");
+    }
+    return {GemmPath::Own, Isa::Avx512, false, true};
   }
   if (s == "own-amx") {
     if (!amx_available()) {
@@ -56,13 +72,36 @@ KernelConfig parse_gemm_path(const char* name) {
   if (s == "eigen") return {GemmPath::Eigen, best};
   if (s == "reference") return {GemmPath::Reference, Isa::Generic};
   throw Error("unknown CPU GEMM path '" + s +
-              "' (expected auto, own, own-amx, own-avx512, own-avx2, blas, eigen or reference)");
+              "' (expected auto, own, own-amx, own-avx512bf16, own-avx512, own-avx2, blas, eigen "
+              "or reference; int8-avx512vnni, int8-avxvnni, int8-avx2 or int8-scalar pick the INT8 "
+              "kernel)");
+}
+
+KernelConfig parse_gemm_path(const char* name) {
+  const std::string s = name ? name : "auto";
+  for (Int8Kernel kernel :
+       {Int8Kernel::Avx512Vnni, Int8Kernel::AvxVnni, Int8Kernel::Avx2, Int8Kernel::Scalar}) {
+    std::string flat = int8_kernel_name(kernel);  // "avx512-vnni" -> "int8-avx512vnni"
+    flat.erase(std::remove(flat.begin(), flat.end(), '-'), flat.end());
+    if (s != "int8-" + flat) continue;
+    KernelConfig config = parse_float_gemm_path("auto");
+    if (!int8_kernel_available(kernel, config.isa)) {
+      throw Error("CPU GEMM path '" + s + "' needs the " + int8_kernel_name(kernel) +
+                  " INT8 kernel, which this CPU, build or CROSSENC_CPU_ISA does not allow");
+    }
+    config.int8 = kernel;
+    return config;
+  }
+  KernelConfig config = parse_float_gemm_path(name);
+  config.int8 = best_int8_kernel(config.isa);
+  return config;
 }
 
 std::string kernel_config_name(const KernelConfig& config) {
   switch (config.gemm) {
     case GemmPath::Own:
-      return std::string("own-") + isa_name(config.isa) + (config.amx ? "+amx" : "");
+      return std::string("own-") + isa_name(config.isa) + (config.amx ? "+amx" : "") +
+             (config.bf16_dot ? "+bf16dot" : "");
     case GemmPath::Blas: return std::string("blas, ") + isa_name(config.isa) + " ops";
     case GemmPath::Eigen: return std::string("eigen-") + isa_name(config.isa);
     case GemmPath::Reference: return "reference";
@@ -90,9 +129,18 @@ void gemm_reference(const float* a, const float* w, float* out, int64_t m, int64
 void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
           Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   if (m <= 0 || n <= 0) return;
+  if (w.dtype == DType::I8) {  // data: the Int8Weight of a PackedWeight (packed_weights.h)
+    gemm_int8(config.int8, config.isa, a, *static_cast<const Int8Weight*>(w.data), bias, act, out,
+              m, pool);
+    return;
+  }
   if (w.dtype == DType::BF16) {
     if (config.amx) {
       amx_gemm_bf16(a, static_cast<const uint16_t*>(w.data), bias, act, out, m, n, k, pool);
+      return;
+    }
+    if (config.bf16_dot) {
+      bf16_dot_gemm(a, static_cast<const uint16_t*>(w.data), bias, act, out, m, n, k, pool);
       return;
     }
     // Without AMX: the same BF16 products in F32 arithmetic (activations rounded here, the

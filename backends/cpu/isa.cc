@@ -61,10 +61,11 @@ Isa detect_isa() {
       want = Isa::Generic;
     else if (c == "avx2")
       want = Isa::Avx2;
-    else if (c == "avx512" || c == "amx")
-      want = Isa::Avx512;  // "avx512" also turns AMX off
+    else if (c == "avx512" || c == "avx512bf16" || c == "amx")
+      want = Isa::Avx512;  // "avx512" also turns AMX and AVX512-BF16 off, "avx512bf16" AMX
     else
-      throw Error("CROSSENC_CPU_ISA='" + c + "': expected generic, avx2, avx512 or amx");
+      throw Error("CROSSENC_CPU_ISA='" + c +
+                  "': expected generic, avx2, avx512, avx512bf16 or amx");
     if (want < best) best = want;
   }
   return best;

@@ -48,7 +48,7 @@ Server::Server(Service& service, ServerOptions options, AccessOptions access)
     if (options_.http_port >= 0) {
       router_ =
           std::make_unique<Router>(RouteContext{*scorer_, model_id_, server_version(), access});
-      http_ = std::make_unique<HttpServer>(options_, router_->handler());
+      http_ = std::make_unique<HttpServer>(options_, router_->handler(), metrics_);
       http_port_ = http_->start(options_.host, options_.http_port);
     }
   } catch (...) {

@@ -167,12 +167,14 @@ Command add_serve(CLI::App& root) {
       ->check(CLI::Range(-1, 65535))
       ->group(net);
   app->add_option("--http-threads", a->server.http_threads,
-                  "HTTP worker threads; each open connection holds one while served")
+                  "HTTP handler threads: requests worked on at once (connections, idle or not, "
+                  "hold no thread)")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096))
       ->group(net);
   app->add_option("--http-timeout", a->server.http_read_timeout_s,
-                  "seconds a client may stall while sending a request or reading the answer")
+                  "seconds a client may take to read its answer before it is dropped (sending "
+                  "the request: --http-request-deadline-ms)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600))
       ->group(net);
@@ -233,6 +235,39 @@ Command add_serve(CLI::App& root) {
                   "HTTP body limit in bytes; beyond it 413")
       ->capture_default_str()
       ->check(CLI::PositiveNumber)
+      ->group(limits);
+  app->add_option("--http-max-connections", a->server.http_max_connections,
+                  "open HTTP connections at once; beyond it 503 and close (also bounded by the "
+                  "open-file limit, ulimit -n: out of descriptors, new ones get 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20))
+      ->group(limits);
+  app->add_option("--http-max-connections-per-address", a->server.http_max_connections_per_address,
+                  "open HTTP connections from one client address; beyond it 503 and close")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20))
+      ->group(limits);
+  app->add_option("--http-request-deadline-ms", a->server.http_request_deadline_ms,
+                  "time to receive a whole HTTP request, head and body, from its first byte "
+                  "(not per byte: trickling does not extend it); beyond it 408 and close")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000))
+      ->group(limits);
+  app->add_option("--http-idle-timeout-ms", a->server.http_idle_timeout_ms,
+                  "an HTTP connection with no request for this long (new, or kept alive after "
+                  "an answer) is closed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600000))
+      ->group(limits);
+  app->add_option("--http-max-header-bytes", a->server.http_max_header_bytes,
+                  "request line + header fields in bytes; beyond it 431 and close")
+      ->capture_default_str()
+      ->check(CLI::Range(256, 1 << 24))
+      ->group(limits);
+  app->add_option("--http-max-header-count", a->server.http_max_header_count,
+                  "header fields per request; beyond it 431 and close")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16))
       ->group(limits);
   app->add_option("--grpc-max-message-bytes", a->server.grpc_max_message_bytes,
                   "gRPC request size limit; beyond it RESOURCE_EXHAUSTED")

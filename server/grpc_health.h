@@ -9,6 +9,8 @@ namespace crossenc::server {
 
 // The service name clients may ask about besides "" (the whole server).
 inline constexpr const char* kInferenceServiceName = "inference.InferenceService";
+// The health service itself; open to every client, --api-key or not (like HTTP /health).
+inline constexpr const char* kHealthServiceName = "grpc.health.v1.Health";
 
 // Must be called before the gRPC server is built.
 void enable_grpc_health_service();

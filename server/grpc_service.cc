@@ -9,13 +9,11 @@
 #include <utility>
 #include <vector>
 
-#include "auth.h"
+#include "grpc_auth.h"
 #include "grpc_health.h"
+#include "grpc_infer_request.h"
+#include "grpc_reflection.h"
 #include "inference.grpc.pb.h"
-
-#ifdef CROSSENC_GRPC_REFLECTION
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#endif
 
 namespace crossenc::server {
 
@@ -58,43 +56,48 @@ int32_t clamp_int32(uint64_t v) {
   return static_cast<int32_t>(std::min<uint64_t>(v, std::numeric_limits<int32_t>::max()));
 }
 
-// With --api-key, calls carry the same "authorization: Bearer <key>" as HTTP, as metadata.
-void check_api_key(const grpc::ServerContext& context, const std::string& key) {
-  if (key.empty()) return;
-  const auto& md = context.client_metadata();
-  const auto it = md.find("authorization");
-  const std::string_view given =
-      it == md.end() ? std::string_view() : std::string_view(it->second.data(), it->second.size());
-  if (!bearer_matches(given, key)) {
-    throw ApiError(ErrorKind::kUnauthorized, given.empty() ? "missing API key: send the metadata "
-                                                             "\"authorization: Bearer <key>\""
-                                                           : "invalid API key");
-  }
-}
+// Infer takes the request as raw bytes (a streamed-unary handler, still a plain unary call on
+// the wire) so that malformed protobuf and invalid UTF-8 become INVALID_ARGUMENT with a message.
+using RawInferStreamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, inference::InferResponse>;
 
 class InferenceServiceImpl final : public inference::InferenceService::Service {
  public:
   InferenceServiceImpl(Scorer& scorer, std::string api_key)
-      : scorer_(scorer), api_key_(std::move(api_key)) {}
+      : scorer_(scorer), api_key_(std::move(api_key)) {
+    constexpr int kInferMethod = 0;  // the order of inference.proto
+    // gRPC takes ownership of the handler.
+    MarkMethodStreamed(
+        kInferMethod,
+        std::make_unique<
+            grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, inference::InferResponse>>(
+            [this](grpc::ServerContext* context, RawInferStreamer* stream) {
+              return infer(*context, *stream);
+            })
+            .release());
+  }
 
-  grpc::Status Infer(grpc::ServerContext* context, const inference::InferRequest* request,
-                     inference::InferResponse* response) override {
+  grpc::Status infer(grpc::ServerContext& context, RawInferStreamer& stream) {
     const auto t0 = Clock::now();
-    const size_t n = static_cast<size_t>(request->pairs_size());
+    size_t n = 0;
+    inference::InferResponse response;
     grpc::Status status = grpc::Status::OK;
     try {
-      status = score(*context, *request, *response);
+      check_grpc_api_key(context, api_key_);
+      grpc::ByteBuffer request;
+      if (!stream.Read(&request)) throw ApiError(ErrorKind::kMalformed, "no request message");
+      ScoreJob job{.pairs = decode_infer_request(request)};
+      n = job.pairs.size();
+      status = score(context, job, response);
     } catch (const ApiError& e) {
       status = grpc::Status(grpc_code(e.kind()), e.what());
     } catch (const std::exception& e) {
       status = grpc::Status(grpc::StatusCode::INTERNAL, e.what());
     }
     if (status.ok()) {
-      response->set_num_pairs(static_cast<int32_t>(n));
-      response->set_status_code(n > 0 ? 200 : 204);  // the replaced system's convention
-      response->set_latency_ms(std::chrono::duration<float, std::milli>(Clock::now() - t0).count());
-    } else {
-      response->Clear();
+      response.set_num_pairs(static_cast<int32_t>(n));
+      response.set_status_code(n > 0 ? 200 : 204);  // the replaced system's convention
+      response.set_latency_ms(std::chrono::duration<float, std::milli>(Clock::now() - t0).count());
+      if (!stream.Write(response)) status = grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
     }
     scorer_.metrics().record_request("grpc.Infer", code_name(status.error_code()), n,
                                      std::chrono::duration<double>(Clock::now() - t0).count());
@@ -106,7 +109,7 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
                           inference::MetricsResponse* response) override {
     const auto t0 = Clock::now();
     try {
-      check_api_key(*context, api_key_);
+      check_grpc_api_key(*context, api_key_);
     } catch (const ApiError& e) {
       scorer_.metrics().record_request("grpc.GetMetrics", "UNAUTHENTICATED", 0,
                                        std::chrono::duration<double>(Clock::now() - t0).count());
@@ -126,17 +129,12 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
   }
 
  private:
-  grpc::Status score(grpc::ServerContext& context, const inference::InferRequest& request,
+  grpc::Status score(grpc::ServerContext& context, ScoreJob& job,
                      inference::InferResponse& response) {
-    check_api_key(context, api_key_);
-    const size_t n = static_cast<size_t>(request.pairs_size());
-    if (n == 0) return grpc::Status::OK;
-    scorer_.check_batch_size(n);  // before copying a too-large request
+    if (job.pairs.empty()) return grpc::Status::OK;
+    scorer_.check_batch_size(job.pairs.size());
     // A client that gave up while its call waited for a thread is not worth scoring.
     if (context.IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-    ScoreJob job;
-    job.pairs.reserve(n);
-    for (const auto& p : request.pairs()) job.pairs.push_back({p.query(), p.document()});
     const Scorer::Result r = scorer_.score(job);
     response.mutable_scores()->Add(r.scores.begin(), r.scores.end());
     return grpc::Status::OK;
@@ -157,25 +155,28 @@ std::string address(const std::string& host, int port) {
 struct GrpcServer::Impl {
   Scorer& scorer;
   InferenceServiceImpl service;
+  GrpcReflection reflection;
   std::unique_ptr<grpc::Server> server;
-  Impl(Scorer& s, std::string api_key) : scorer(s), service(s, std::move(api_key)) {}
+  Impl(Scorer& s, const std::string& api_key)
+      : scorer(s),
+        service(s, api_key),
+        reflection({inference::InferenceService::service_full_name(), kHealthServiceName},
+                   api_key) {}
 };
 
 GrpcServer::GrpcServer(Scorer& scorer, std::string api_key)
-    : impl_(std::make_unique<Impl>(scorer, std::move(api_key))) {}
+    : impl_(std::make_unique<Impl>(scorer, api_key)) {}
 
 GrpcServer::~GrpcServer() { stop(std::chrono::milliseconds(0)); }
 
 int GrpcServer::start(const std::string& host, int port) {
   enable_grpc_health_service();
-#ifdef CROSSENC_GRPC_REFLECTION
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-#endif
   const ServerOptions& o = impl_->scorer.options();
   grpc::ServerBuilder builder;
   int bound = 0;
   builder.AddListeningPort(address(host, port), grpc::InsecureServerCredentials(), &bound);
   builder.RegisterService(&impl_->service);
+  impl_->reflection.register_with(builder);
   builder.SetMaxReceiveMessageSize(static_cast<int>(
       std::min<size_t>(o.grpc_max_message_bytes, std::numeric_limits<int>::max())));
   // Without this a second server could share the port instead of failing to start.

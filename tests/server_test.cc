@@ -34,6 +34,8 @@
 #include "crossenc/serving.h"
 #include "health.pb.h"
 #include "inference.grpc.pb.h"
+#include "reflection_v1.grpc.pb.h"
+#include "reflection_v1alpha.grpc.pb.h"
 #include "server.h"
 #include "test_util.h"
 
@@ -1244,6 +1246,143 @@ TEST_F(ServerTest, CliServeApiKeyCorsAndJsonLogs) {
   }
   EXPECT_EQ(logged, 6) << proc.stderr_text();  // the six HTTP requests above
   fs::remove(key_file);
+}
+
+// ------------------------------------------- gRPC: malformed requests, reflection, API key
+
+// The value of one crossenc_requests_total sample on /metrics (0 while absent).
+double requests_total(int http_port, const std::string& endpoint, const std::string& status) {
+  httplib::Client c("127.0.0.1", http_port);
+  auto res = c.Get("/metrics");
+  if (!res) return -1;
+  const std::string key =
+      "crossenc_requests_total{endpoint=\"" + endpoint + "\",status=\"" + status + "\"} ";
+  const size_t at = res->body.find(key);
+  return at == std::string::npos ? 0 : std::stod(res->body.substr(at + key.size()));
+}
+
+TEST_F(ServerTest, GrpcMalformedRequestsAreInvalidArgumentWithAMessageAndCounted) {
+  const std::string method = "/inference.InferenceService/Infer";
+  const double before = requests_total(server_->http_port(), "grpc.Infer", "INVALID_ARGUMENT");
+  struct Case {
+    std::string bytes, message;
+  };
+  const Case cases[] = {
+      {std::string("\x0a\x10\x0a\x05", 4), "not a valid protobuf"},      // truncated field
+      {std::string("\xff\xff\xff\xff\xff", 5), "not a valid protobuf"},  // garbage tags
+      // pairs: [{query: "q"}, {document: "\xff"}] and [{query: "\xc3"}]: not UTF-8.
+      {std::string("\x0a\x03\x0a\x01q\x0a\x03\x12\x01\xff", 10), "pairs[1].document"},
+      {std::string("\x0a\x03\x0a\x01\xc3", 5), "pairs[0].query"}};
+  for (const auto& c : cases) {
+    const grpc::Status s = raw_call(channel_, method, c.bytes, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.message;
+    EXPECT_NE(s.error_message().find(c.message), std::string::npos) << s.error_message();
+  }
+  EXPECT_EQ(requests_total(server_->http_port(), "grpc.Infer", "INVALID_ARGUMENT"),
+            before + std::size(cases));
+  expect_still_serving();
+}
+
+// One reflection request on a stream of either package's generated stub.
+template <class Api>
+typename Api::ServerReflectionResponse reflect(const std::shared_ptr<grpc::Channel>& channel,
+                                               const typename Api::ServerReflectionRequest& request,
+                                               grpc::Status* status, const std::string& key = "") {
+  auto stub = Api::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+  auto stream = stub->ServerReflectionInfo(&context);
+  typename Api::ServerReflectionResponse response;
+  if (stream->Write(request)) stream->Read(&response);
+  stream->WritesDone();
+  *status = stream->Finish();
+  return response;
+}
+
+struct ReflectionV1 {
+  using ServerReflection = grpc::reflection::v1::ServerReflection;
+  using ServerReflectionRequest = grpc::reflection::v1::ServerReflectionRequest;
+  using ServerReflectionResponse = grpc::reflection::v1::ServerReflectionResponse;
+};
+struct ReflectionV1Alpha {
+  using ServerReflection = grpc::reflection::v1alpha::ServerReflection;
+  using ServerReflectionRequest = grpc::reflection::v1alpha::ServerReflectionRequest;
+  using ServerReflectionResponse = grpc::reflection::v1alpha::ServerReflectionResponse;
+};
+
+template <class Api>
+void expect_reflection_works(const std::shared_ptr<grpc::Channel>& channel) {
+  typename Api::ServerReflectionRequest request;
+  grpc::Status status;
+  request.set_list_services("");
+  auto response = reflect<Api>(channel, request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::set<std::string> names;
+  for (const auto& s : response.list_services_response().service()) names.insert(s.name());
+  EXPECT_EQ(names, (std::set<std::string>{"inference.InferenceService", "grpc.health.v1.Health",
+                                          "grpc.reflection.v1.ServerReflection",
+                                          "grpc.reflection.v1alpha.ServerReflection"}));
+  const std::pair<std::string, std::string> symbols[] = {
+      {"inference.InferenceService", "InferRequest"},
+      {"grpc.health.v1.Health", "HealthCheckRequest"},
+      {"grpc.reflection.v1.ServerReflection", "ServerReflectionRequest"}};
+  for (const auto& [symbol, message] : symbols) {
+    request.set_file_containing_symbol(symbol);
+    response = reflect<Api>(channel, request, &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_GE(response.file_descriptor_response().file_descriptor_proto_size(), 1) << symbol;
+    google::protobuf::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(response.file_descriptor_response().file_descriptor_proto(0)));
+    std::set<std::string> messages;
+    for (const auto& m : file.message_type()) messages.insert(m.name());
+    EXPECT_TRUE(messages.count(message)) << symbol << " described by " << file.name();
+  }
+  request.set_file_by_filename("inference.proto");
+  response = reflect<Api>(channel, request, &status);
+  ASSERT_EQ(response.file_descriptor_response().file_descriptor_proto_size(), 1);
+  request.set_file_containing_symbol("no.such.Symbol");
+  response = reflect<Api>(channel, request, &status);
+  EXPECT_EQ(response.error_response().error_code(), int(grpc::StatusCode::NOT_FOUND));
+}
+
+TEST_F(ServerTest, GrpcReflectionV1AndV1AlphaWithTheirOwnStubs) {
+  expect_reflection_works<ReflectionV1>(channel_);
+  expect_reflection_works<ReflectionV1Alpha>(channel_);
+}
+
+// --api-key: Infer, GetMetrics and reflection need the key; health stays open, like HTTP /health.
+TEST_F(ServerTest, GrpcApiKeyGuardsEverythingButHealth) {
+  Server srv(*service_, ServerOptions{.host = "127.0.0.1", .grpc_port = 0, .http_port = -1},
+             AccessOptions{.api_key = "s3cret"});
+  const auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(srv.grpc_port()),
+                                           grpc::InsecureChannelCredentials());
+  grpc::StatusCode code;
+  EXPECT_EQ(health_check(channel, "", &code), grpc::health::v1::HealthCheckResponse::SERVING);
+  // Checked before the request is decoded: an unauthenticated client learns nothing else.
+  const grpc::Status infer =
+      raw_call(channel, "/inference.InferenceService/Infer", std::string("\xff", 1), nullptr);
+  EXPECT_EQ(infer.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::reflection::v1::ServerReflectionRequest v1;
+  v1.set_list_services("");
+  grpc::reflection::v1alpha::ServerReflectionRequest v1alpha;
+  v1alpha.set_list_services("");
+  grpc::Status status;
+  reflect<ReflectionV1>(channel, v1, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  reflect<ReflectionV1Alpha>(channel, v1alpha, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  reflect<ReflectionV1>(channel, v1, &status, "wrong");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      reflect<ReflectionV1>(channel, v1, &status, "s3cret").list_services_response().service_size(),
+      4);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reflect<ReflectionV1Alpha>(channel, v1alpha, &status, "s3cret")
+                .list_services_response()
+                .service_size(),
+            4);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace

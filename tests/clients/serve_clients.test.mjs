@@ -94,3 +94,37 @@ test("grpc-js Infer with the key as metadata; without it UNAUTHENTICATED", async
                        (e) => e.code === grpc.status.UNAUTHENTICATED);
   client.close();
 });
+
+// One request on a reflection stream of the given package (v1 or v1alpha), via grpc-js.
+const reflect = (version, metadata, request) => {
+  const file = path.join(source, `server/reflection_${version}.proto`);
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(file)).grpc.reflection[version];
+  const client = new pkg.ServerReflection(`127.0.0.1:${grpcPort}`,
+                                          grpc.credentials.createInsecure());
+  return new Promise((resolve, reject) => {
+    const stream = client.ServerReflectionInfo(metadata, { deadline: Date.now() + 30000 });
+    let answer;
+    stream.on("data", (r) => { answer = r; });
+    stream.on("error", (e) => { client.close(); reject(e); });
+    stream.on("end", () => { client.close(); resolve(answer); });
+    stream.write(request);
+    stream.end();
+  });
+};
+
+for (const version of ["v1", "v1alpha"]) {
+  test(`grpc-js reflection ${version} lists the services with the key; without it UNAUTHENTICATED`,
+       async () => {
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${key}`);
+    const r = await reflect(version, md, { listServices: "" });
+    const names = r.listServicesResponse.service.map((s) => s.name).sort();
+    assert.deepEqual(names, ["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                             "grpc.reflection.v1alpha.ServerReflection",
+                             "inference.InferenceService"]);
+    const file = await reflect(version, md, { fileContainingSymbol: "inference.InferenceService" });
+    assert.ok(file.fileDescriptorResponse.fileDescriptorProto.length >= 1);
+    await assert.rejects(reflect(version, new grpc.Metadata(), { listServices: "" }),
+                         (e) => e.code === grpc.status.UNAUTHENTICATED);
+  });
+}

@@ -1,0 +1,54 @@
+// Parses the bytes-typed copy of InferRequest, so that invalid UTF-8 is our error to report.
+#include "grpc_infer_request.h"
+
+#include <google/protobuf/stubs/common.h>
+
+#include <string>
+
+#include "api_error.h"
+#include "inference_wire.pb.h"
+
+namespace crossenc::server {
+
+namespace {
+
+std::string flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) {
+    throw ApiError(ErrorKind::kMalformed, "malformed InferRequest: the message cannot be read");
+  }
+  std::string bytes;
+  bytes.reserve(buffer.Length());
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes;
+}
+
+// The same check protobuf applies to proto3 strings.
+void require_utf8(const std::string& text, int index, const char* field) {
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(text.data(),
+                                                           static_cast<int>(text.size()))) {
+    throw ApiError(ErrorKind::kInvalid, "pairs[" + std::to_string(index) + "]." + field +
+                                            " is not valid UTF-8 (proto3 strings must be)");
+  }
+}
+
+}  // namespace
+
+std::vector<Pair> decode_infer_request(const grpc::ByteBuffer& request) {
+  inference::wire::InferRequest wire;
+  if (!wire.ParseFromString(flatten(request))) {
+    throw ApiError(ErrorKind::kMalformed,
+                   "malformed InferRequest: the bytes are not a valid protobuf message");
+  }
+  std::vector<Pair> pairs;
+  pairs.reserve(static_cast<size_t>(wire.pairs_size()));
+  for (int i = 0; i < wire.pairs_size(); ++i) {
+    auto* p = wire.mutable_pairs(i);
+    require_utf8(p->query(), i, "query");
+    require_utf8(p->document(), i, "document");
+    pairs.push_back({std::move(*p->mutable_query()), std::move(*p->mutable_document())});
+  }
+  return pairs;
+}
+
+}  // namespace crossenc::server

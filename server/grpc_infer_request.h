@@ -1,0 +1,16 @@
+// Decoding inference.InferRequest from the raw request bytes, with errors a client can act on.
+#pragma once
+
+#include <grpcpp/support/byte_buffer.h>
+
+#include <vector>
+
+#include "crossenc/engine.h"
+
+namespace crossenc::server {
+
+// The request's pairs. Throws ApiError: kMalformed when the bytes are not an InferRequest,
+// kInvalid naming the pair index and field when a string is not UTF-8.
+std::vector<Pair> decode_infer_request(const grpc::ByteBuffer& request);
+
+}  // namespace crossenc::server

@@ -24,7 +24,9 @@ void add_engine_options(CLI::App* app, EngineArgs& a, bool model_required) {
                   "token budget per pair incl. [CLS]/[SEP] (0 = model default, 512)");
   app->add_option(
       "--dtype", a.dtype,
-      "weight precision: f32 | f16 | bf16 (default: the model file's). bf16 (CPU only): "
+      "weight precision: f32 | f16 | bf16 | int8 (default: the model file's). int8 (CPU "
+      "only): GEMM weights quantized per output channel at load, activations per token, INT32 "
+      "sums on VNNI/AVX2 (pooler and classifier stay f32). bf16 (CPU only): "
       "GEMMs on BF16 weights and BF16-rounded activations, F32 sums; on AMX tiles "
       "where the CPU has them, several times faster, else on AVX512-BF16 dot products where it "
       "has those; logits within ~0.05 of f32 here");

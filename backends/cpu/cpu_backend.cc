@@ -23,6 +23,7 @@
 #include "crossenc/model_file.h"
 #include "gemm_amx.h"
 #include "gemm_bf16_dot.h"
+#include "packed_weights.h"
 
 namespace crossenc {
 
@@ -91,8 +92,9 @@ class FloatVector {
 };
 
 cpu::WeightRef weight_ref(const Tensor& t) {
-  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16) {
-    throw Error("cpu backend: weights must be F32, F16 or BF16, got " +
+  if (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16 &&
+      t.dtype != DType::I8) {
+    throw Error("cpu backend: weights must be F32, F16, BF16 or INT8, got " +
                 std::string(dtype_name(t.dtype)));
   }
   return {t.data, t.dtype};
@@ -123,9 +125,10 @@ class CpuBackend final : public Backend {
   DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override {
-    if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
+    if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 &&
+        dtype != DType::I8) {
       throw Error("cpu backend: weight " + name + " requested as " +
-                  std::string(dtype_name(dtype)) + " (F32, F16 or BF16 only)");
+                  std::string(dtype_name(dtype)) + " (F32, F16, BF16 or INT8 only)");
     }
     const TensorInfo& info = file.info(name);
     Tensor t;
@@ -134,6 +137,7 @@ class CpuBackend final : public Backend {
     t.dtype = dtype;
     const size_t n = static_cast<size_t>(info.numel());
     if (dtype == DType::BF16) return load_bf16(file, info, t);
+    if (dtype == DType::I8) return load_int8(file, info, t);
     if (info.dtype == dtype) {
       t.data = const_cast<void*>(file.data(info));  // zero copy: the mapping is read-only
       return t;
@@ -207,6 +211,30 @@ class CpuBackend final : public Backend {
     }
     t.data = storage.get();
     owned_.push_back(std::move(storage));
+    return t;
+  }
+
+  // An INT8 GEMM weight: quantized per output channel from F32/F16/BF16 once, here, into the
+  // VNNI layout every INT8 kernel reads (packed_weights.h).
+  Tensor load_int8(const ModelFile& file, const TensorInfo& info, Tensor t) {
+    if (info.shape.size() != 2) {
+      throw Error("cpu backend: INT8 weight " + info.name + " is not a matrix");
+    }
+    const size_t n = static_cast<size_t>(info.numel());
+    std::vector<float> wide(n);
+    if (info.dtype == DType::F32) {
+      std::memcpy(wide.data(), file.data(info), n * sizeof(float));
+    } else if (info.dtype == DType::F16) {
+      half_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
+    } else if (info.dtype == DType::BF16) {
+      bf16_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
+    } else {
+      throw Error("cpu backend: weight " + info.name + " is stored as " +
+                  std::string(dtype_name(info.dtype)));
+    }
+    auto packed = cpu::pack_int8(wide.data(), t.rows, t.cols, nullptr);
+    t.data = &packed->int8;
+    packed_.push_back(std::move(packed));
     return t;
   }
 
@@ -345,6 +373,7 @@ class CpuBackend final : public Backend {
   std::map<std::string, OpTime> profile_ops_;
   Arena arena_;
   std::vector<AlignedBytes> owned_;
+  std::vector<std::unique_ptr<cpu::PackedWeight>> packed_;
   const PackedBatch* batch_ = nullptr;
 };
 

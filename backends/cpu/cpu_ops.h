@@ -20,6 +20,9 @@ const char* isa_name(Isa isa);
 
 enum class GemmPath : uint8_t { Blas, Eigen, Own, Reference };
 
+// The integer kernels of the INT8 GEMM (gemm_int8.h), fastest first.
+enum class Int8Kernel : uint8_t { Avx512Vnni, AvxVnni, Avx2, Scalar };
+
 // Which GEMM and which ISA for all other ops; amx: BF16 weights run on AMX tiles (gemm_amx.h)
 // and are stored packed for them; bf16_dot: likewise on AVX512-BF16 dot products
 // (gemm_bf16_dot.h), used only without AMX.
@@ -28,12 +31,14 @@ struct KernelConfig {
   Isa isa = Isa::Generic;
   bool amx = false;
   bool bf16_dot = false;
+  Int8Kernel int8 = Int8Kernel::Scalar;  // runs INT8 weights (gemm_int8.h)
 };
 // "auto" (fastest here: own on AVX2/AVX-512, else blas; BF16 weights on AMX where the CPU has
 // it, else on AVX512-BF16 dot products where it has those), "own", "own-amx", "own-avx512bf16",
 // "own-avx512" (BF16 as F32 emulation), "own-avx2", "blas", "eigen" (other ops on the best ISA),
-// "reference" (portable code for every op). Throws Error for an unknown name or an ISA this
-// CPU lacks.
+// "reference" (portable code for every op); "int8-avx512vnni", "int8-avxvnni", "int8-avx2",
+// "int8-scalar": auto with that INT8 kernel (otherwise INT8 weights run on the best one within
+// the ISA). Throws Error for an unknown name or an ISA this CPU lacks.
 KernelConfig parse_gemm_path(const char* name);
 std::string kernel_config_name(const KernelConfig& config);  // e.g. "own-avx512"
 

@@ -10,6 +10,7 @@
 #include "crossenc/half.h"
 #include "gemm_amx.h"
 #include "gemm_bf16_dot.h"
+#include "gemm_int8.h"
 
 #define CROSSENC_SIMD_NS generic
 #include "gemm_eigen.h"
@@ -36,7 +37,8 @@ KernelConfig own_best(Isa best) {
 }
 }  // namespace
 
-KernelConfig parse_gemm_path(const char* name) {
+// The float paths; parse_gemm_path adds the INT8 kernel.
+static KernelConfig parse_float_gemm_path(const char* name) {
   std::string s = name ? name : "auto";
   const Isa best = detect_isa();
   if (s == "auto" || s.empty()) {
@@ -71,7 +73,28 @@ KernelConfig parse_gemm_path(const char* name) {
   if (s == "reference") return {GemmPath::Reference, Isa::Generic};
   throw Error("unknown CPU GEMM path '" + s +
               "' (expected auto, own, own-amx, own-avx512bf16, own-avx512, own-avx2, blas, eigen "
-              "or reference)");
+              "or reference; int8-avx512vnni, int8-avxvnni, int8-avx2 or int8-scalar pick the INT8 "
+              "kernel)");
+}
+
+KernelConfig parse_gemm_path(const char* name) {
+  const std::string s = name ? name : "auto";
+  for (Int8Kernel kernel :
+       {Int8Kernel::Avx512Vnni, Int8Kernel::AvxVnni, Int8Kernel::Avx2, Int8Kernel::Scalar}) {
+    std::string flat = int8_kernel_name(kernel);  // "avx512-vnni" -> "int8-avx512vnni"
+    flat.erase(std::remove(flat.begin(), flat.end(), '-'), flat.end());
+    if (s != "int8-" + flat) continue;
+    KernelConfig config = parse_float_gemm_path("auto");
+    if (!int8_kernel_available(kernel, config.isa)) {
+      throw Error("CPU GEMM path '" + s + "' needs the " + int8_kernel_name(kernel) +
+                  " INT8 kernel, which this CPU, build or CROSSENC_CPU_ISA does not allow");
+    }
+    config.int8 = kernel;
+    return config;
+  }
+  KernelConfig config = parse_float_gemm_path(name);
+  config.int8 = best_int8_kernel(config.isa);
+  return config;
 }
 
 std::string kernel_config_name(const KernelConfig& config) {
@@ -106,6 +129,11 @@ void gemm_reference(const float* a, const float* w, float* out, int64_t m, int64
 void gemm(const KernelConfig& config, const float* a, WeightRef w, const float* bias,
           Activation act, float* out, int64_t m, int64_t n, int64_t k, ThreadPool& pool) {
   if (m <= 0 || n <= 0) return;
+  if (w.dtype == DType::I8) {  // data: the Int8Weight of a PackedWeight (packed_weights.h)
+    gemm_int8(config.int8, config.isa, a, *static_cast<const Int8Weight*>(w.data), bias, act, out,
+              m, pool);
+    return;
+  }
   if (w.dtype == DType::BF16) {
     if (config.amx) {
       amx_gemm_bf16(a, static_cast<const uint16_t*>(w.data), bias, act, out, m, n, k, pool);

@@ -15,6 +15,7 @@ size_t dtype_size(DType dtype) {
     case DType::F16: return 2;
     case DType::BF16: return 2;
     case DType::I32: return 4;
+    case DType::I8: return 1;
   }
   throw Error("unknown dtype code " + std::to_string(static_cast<int>(dtype)));
 }
@@ -25,6 +26,7 @@ std::string_view dtype_name(DType dtype) {
     case DType::F16: return "f16";
     case DType::BF16: return "bf16";
     case DType::I32: return "i32";
+    case DType::I8: return "int8";
   }
   return "unknown";
 }
@@ -35,7 +37,8 @@ DType parse_dtype(std::string_view name) {
   if (s == "f32" || s == "fp32" || s == "float32" || s == "float") return DType::F32;
   if (s == "f16" || s == "fp16" || s == "float16" || s == "half") return DType::F16;
   if (s == "bf16" || s == "bfloat16") return DType::BF16;
-  throw Error("unknown dtype '" + std::string(name) + "' (expected f32, f16 or bf16)");
+  if (s == "int8" || s == "i8") return DType::I8;
+  throw Error("unknown dtype '" + std::string(name) + "' (expected f32, f16, bf16 or int8)");
 }
 
 }  // namespace crossenc

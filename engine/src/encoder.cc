@@ -32,7 +32,10 @@ Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType
   };
   auto matrix = [&](const std::string& name) { return load(name, dtype); };
   auto vector = [&](const std::string& name) { return backend_.load_weight(f, name, DType::F32); };
-  const DType table_dtype = dtype == DType::BF16 ? DType::F32 : dtype;
+  const DType table_dtype = dtype == DType::BF16 || dtype == DType::I8 ? DType::F32 : dtype;
+  // INT8: the pooler and classifier (one row per pair, <1% of the work) stay F32, so the logit
+  // itself is not quantized.
+  const DType head_dtype = dtype == DType::I8 ? DType::F32 : dtype;
   auto table = [&](const std::string& name) { return load(name, table_dtype); };
   word_ = table(tn::kWordEmb);
   position_ = table(tn::kPosEmb);
@@ -55,9 +58,9 @@ Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType
     l.ffn_ln_b = vector(tn::layer(i, tn::kFfnLnBeta));
     layers_.push_back(l);
   }
-  pooler_w_ = matrix(tn::kPoolerW);
+  pooler_w_ = load(tn::kPoolerW, head_dtype);
   pooler_b_ = vector(tn::kPoolerB);
-  classifier_w_ = matrix(tn::kClassifierW);
+  classifier_w_ = load(tn::kClassifierW, head_dtype);
   classifier_b_ = vector(tn::kClassifierB);
 }
 

@@ -1,0 +1,150 @@
+// The portable half of the INT8 GEMM (gemm_int8.h): kernel choice, the per-row activation
+// quantization, the scalar kernel and the thread split. Built without ISA flags; the vector
+// kernels are in gemm_int8_<isa>.cc.
+#include "gemm_int8.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "crossenc/error.h"
+
+namespace crossenc::cpu {
+
+namespace {
+
+bool cpu_supports(Int8Kernel kernel) {
+#if defined(__x86_64__)
+  switch (kernel) {
+    case Int8Kernel::Avx512Vnni: return __builtin_cpu_supports("avx512vnni");
+    case Int8Kernel::AvxVnni: return __builtin_cpu_supports("avxvnni");
+    case Int8Kernel::Avx2: return true;  // the ISA cap below checks AVX2
+    case Int8Kernel::Scalar: return true;
+  }
+#endif
+  return kernel == Int8Kernel::Scalar;
+}
+
+Int8BlockKernel block_kernel(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Avx512Vnni: return int8_avx512vnni_kernel();
+    case Int8Kernel::AvxVnni: return int8_avxvnni_kernel();
+    case Int8Kernel::Avx2: return int8_avx2_kernel();
+    case Int8Kernel::Scalar: return &int8_scalar_blocks;
+  }
+  return nullptr;
+}
+
+Isa kernel_isa(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Avx512Vnni: return Isa::Avx512;
+    case Int8Kernel::AvxVnni:
+    case Int8Kernel::Avx2: return Isa::Avx2;
+    case Int8Kernel::Scalar: return Isa::Generic;
+  }
+  return Isa::Generic;
+}
+
+// Row i of a as u8 (q + 128, q = round(a * 127 / max|a|) in [-127, 127]), k padded with the zero
+// point; returns the row's scale (max|a| / 127, 0 for a zero row).
+float quantize_row(const float* a, const float* input_scale, int64_t k, int64_t k_pad, uint8_t* q) {
+  float amax = 0;
+  for (int64_t p = 0; p < k; ++p) {
+    const float v = input_scale ? a[p] * input_scale[p] : a[p];
+    amax = std::max(amax, std::fabs(v));
+  }
+  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+  for (int64_t p = 0; p < k; ++p) {
+    const float v = input_scale ? a[p] * input_scale[p] : a[p];
+    q[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(v * inv)) + 128);
+  }
+  std::fill(q + k, q + k_pad, uint8_t{128});
+  return amax / 127.0f;
+}
+
+}  // namespace
+
+const char* int8_kernel_name(Int8Kernel kernel) {
+  switch (kernel) {
+    case Int8Kernel::Avx512Vnni: return "avx512-vnni";
+    case Int8Kernel::AvxVnni: return "avx-vnni";
+    case Int8Kernel::Avx2: return "avx2";
+    case Int8Kernel::Scalar: return "scalar";
+  }
+  return "?";
+}
+
+bool int8_kernel_available(Int8Kernel kernel, Isa isa) {
+  return block_kernel(kernel) && kernel_isa(kernel) <= isa && kernel_isa(kernel) <= detect_isa() &&
+         cpu_supports(kernel);
+}
+
+Int8Kernel best_int8_kernel(Isa isa) {
+  for (Int8Kernel k : {Int8Kernel::Avx512Vnni, Int8Kernel::AvxVnni, Int8Kernel::Avx2}) {
+    if (int8_kernel_available(k, isa)) return k;
+  }
+  return Int8Kernel::Scalar;
+}
+
+void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out,
+                        int64_t ldo, int64_t r0, int64_t r1, int64_t cb0, int64_t cb1) {
+  const int64_t groups = w.k_pad / kInt8KGroup;
+  for (int64_t i = r0; i < r1; ++i) {
+    const uint8_t* row = a + i * w.k_pad;
+    for (int64_t cb = cb0; cb < cb1; ++cb) {
+      const int8_t* block = w.packed + cb * groups * kInt8Cols * kInt8KGroup;
+      for (int64_t c = 0; c < kInt8Cols; ++c) {
+        const int64_t j = cb * kInt8Cols + c;
+        if (j >= w.n) break;
+        int32_t acc = 0;
+        for (int64_t g = 0; g < groups; ++g) {
+          const int8_t* wg = block + (g * kInt8Cols + c) * kInt8KGroup;
+          for (int64_t t = 0; t < kInt8KGroup; ++t) acc += row[g * kInt8KGroup + t] * wg[t];
+        }
+        out[i * ldo + j] =
+            static_cast<float>(acc - w.offset_sums[j]) * (row_scale[i] * w.scales[j]);
+      }
+    }
+  }
+}
+
+void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, const float* bias,
+               Activation act, float* out, int64_t m, ThreadPool& pool) {
+  if (m <= 0 || w.n <= 0) return;
+  const Int8BlockKernel run = block_kernel(kernel);
+  if (!run || !int8_kernel_available(kernel, isa)) {
+    throw Error(std::string("INT8 kernel ") + int8_kernel_name(kernel) +
+                " is not available on this CPU/build");
+  }
+  thread_local std::vector<uint8_t> qa;
+  thread_local std::vector<float> row_scale;
+  qa.resize(static_cast<size_t>(m * w.k_pad));
+  row_scale.resize(static_cast<size_t>(m));
+  // Plain pointers: in the workers, the thread_local names would be their own (empty) buffers.
+  uint8_t* const q = qa.data();
+  float* const scales = row_scale.data();
+  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      scales[i] = quantize_row(a + i * w.k, w.input_scale, w.k, w.k_pad, q + i * w.k_pad);
+    }
+  });
+  // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
+  // while its rows stream past it.
+  constexpr int64_t kRowChunk = 96, kColGroup = 4;
+  const int64_t blocks = (w.n + kInt8Cols - 1) / kInt8Cols;
+  const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
+  const int64_t col_groups = (blocks + kColGroup - 1) / kColGroup;
+  pool.parallel_for(
+      row_chunks * col_groups,
+      [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t r0 = (t / col_groups) * kRowChunk, cb0 = (t % col_groups) * kColGroup;
+          run(q, scales, w, out, w.n, r0, std::min(m, r0 + kRowChunk), cb0,
+              std::min(blocks, cb0 + kColGroup));
+        }
+      },
+      1);
+  bias_activation(isa, out, bias, m, w.n, act, pool);
+}
+
+}  // namespace crossenc::cpu

@@ -298,12 +298,35 @@ TEST(Converter, BadFoldersGiveClearErrors) {
   const auto hf = copy_tiny(dir);
   fs::remove(hf / "model.safetensors");
   expect_error([&] { convert_hf_folder(hf.string()); }, "no model.safetensors");
+  std::ofstream(hf / "pytorch_model.bin") << "torch";
+  expect_error([&] { convert_hf_folder(hf.string()); }, "has pytorch_model.bin but no");
   std::ofstream(hf / "model.safetensors") << "garbage";
   expect_error([&] { convert_hf_folder(hf.string()); }, "safetensors");
   std::ofstream(hf / "config.json") << "{not json";
   expect_error([&] { convert_hf_folder(hf.string()); }, "not valid JSON");
   write_json(hf / "config.json", {{"model_type", "gpt2"}});
   expect_error([&] { convert_hf_folder(hf.string()); }, "not supported");
+}
+
+TEST(Converter, NoWeightsMessageNamesOnlyFilesThatCouldBeThere) {
+  TempDir dir;
+  const auto hf = copy_tiny(dir);
+  fs::remove(hf / "model.safetensors");
+  const std::string msg = error_of([&] { convert_hf_folder(hf.string()); });
+  EXPECT_NE(msg.find("no model.safetensors"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("pytorch_model.bin"), std::string::npos) << msg;
+}
+
+TEST(Converter, GitLfsPointerIsNamedWithTheFix) {
+  // The pointer `git clone` leaves without git-lfs (format: git-lfs.github.com/spec/v1).
+  TempDir dir;
+  const auto hf = copy_tiny(dir);
+  std::ofstream(hf / "model.safetensors")
+      << "version https://git-lfs.github.com/spec/v1\n"
+         "oid sha256:4c8f9f3a5e2b6d1c0a9b8e7f6d5c4b3a2918f7e6d5c4b3a29180f7e6d5c4b3a2\n"
+         "size 90903017\n";
+  expect_error([&] { convert_hf_folder(hf.string()); }, "is a Git LFS pointer, not the weights");
+  expect_error([&] { convert_hf_folder(hf.string()); }, "git lfs pull");
 }
 
 TEST(Converter, ChecksumIsStableAndSensitive) {

@@ -250,9 +250,13 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
                 " tokens but config.json's vocab_size is " + std::to_string(config.vocab_size));
   }
   if (!fs::exists(dir / "model.safetensors")) {
-    throw Error("'" + dir_str +
-                "' has no model.safetensors (pytorch_model.bin is not supported; "
-                "re-save with safetensors)");
+    // Name only what is there: a PyTorch checkpoint gets the re-save hint, nothing else does.
+    if (fs::exists(dir / "pytorch_model.bin")) {
+      throw Error("'" + dir_str +
+                  "' has pytorch_model.bin but no model.safetensors: crossenc reads safetensors "
+                  "only (re-save with save_pretrained(..., safe_serialization=True))");
+    }
+    throw Error("'" + dir_str + "' has no model.safetensors");
   }
   const SafetensorsFile st((dir / "model.safetensors").string());
   const HfTensors hf(st, options.dtype == DType::F16);

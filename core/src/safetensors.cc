@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "crossenc/error.h"
 #include "crossenc/half.h"
@@ -44,6 +45,16 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
   if (p == MAP_FAILED) throw Error("cannot map '" + path + "': " + std::strerror(errno));
   base_ = static_cast<const uint8_t*>(p);
 
+  // What `git clone` without git-lfs leaves: a small text file naming the real blob.
+  constexpr std::string_view kLfsPointer = "version https://git-lfs.github.com/spec/";
+  if (size_ >= kLfsPointer.size() &&
+      std::string_view(reinterpret_cast<const char*>(base_), kLfsPointer.size()) == kLfsPointer) {
+    ::munmap(const_cast<uint8_t*>(base_), size_);
+    base_ = nullptr;
+    throw Error("'" + path +
+                "' is a Git LFS pointer, not the weights: run `git lfs pull` in the model folder "
+                "(or huggingface-cli download MODEL --local-dir DIR)");
+  }
   uint64_t header_len = 0;
   std::memcpy(&header_len, base_, 8);
   if (header_len > size_ - 8) {

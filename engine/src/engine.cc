@@ -1,4 +1,4 @@
-// Engine: tokenizer + encoder on one backend; splits work into packed batches.
+// Engine: tokenizer + encoder on one backend; packs direct callers' work into batches.
 #include "crossenc/engine.h"
 
 #include <algorithm>
@@ -23,9 +23,24 @@ struct Engine::Impl {
   Impl(std::shared_ptr<const ModelFile> m, const Options& o)
       : model(std::move(m)), tokenizer(model->vocab(), model->tokenizer_config()), options(o) {}
 
-  std::vector<float> run(std::span<const Encoding> encodings) {
+  // One forward pass; the encoder validates the batch (ids, types, positions) once.
+  std::vector<float> forward(const PackedBatch& batch) {
     const int labels = model->config().num_labels;
-    std::vector<float> scores(encodings.size());
+    std::vector<float> logits;
+    {
+      std::lock_guard<std::mutex> lock(forward_mutex);
+      logits = encoder->forward(batch);
+    }
+    std::vector<float> scores(static_cast<size_t>(batch.num_seqs()));
+    for (size_t s = 0; s < scores.size(); ++s) scores[s] = logits[s * labels];
+    return scores;
+  }
+
+  // Direct callers (CLI, C++ API) get their work split here by batch_size / max_batch_tokens;
+  // the serving path arrives already batched and calls forward() (score_batch) instead.
+  std::vector<float> run(std::span<const Encoding> encodings) {
+    std::vector<float> scores;
+    scores.reserve(encodings.size());
     const size_t batch_pairs = static_cast<size_t>(std::max(1, options.batch_size));
     const size_t token_cap = options.max_batch_tokens > 0 ? options.max_batch_tokens : SIZE_MAX;
     size_t i = 0;
@@ -37,12 +52,8 @@ struct Engine::Impl {
         batch.add(encodings[i].input_ids, encodings[i].token_type_ids);
         ++i;
       }
-      std::vector<float> logits;
-      {
-        std::lock_guard<std::mutex> lock(forward_mutex);
-        logits = encoder->forward(batch);
-      }
-      for (size_t s = 0; s < i - first; ++s) scores[first + s] = logits[s * labels];
+      const std::vector<float> batch_scores = forward(batch);
+      scores.insert(scores.end(), batch_scores.begin(), batch_scores.end());
     }
     return scores;
   }
@@ -59,17 +70,14 @@ Engine Engine::open(const std::string& path, const Options& options) {
   auto model = open_model(path, hf_dtype);
   auto impl = std::make_unique<Impl>(model, options);
   const DType dtype = options.dtype.value_or(model->config().dtype);
-  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 &&
-      dtype != DType::I8) {
-    throw Error("dtype must be f32, f16, bf16 or int8");
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
+    throw Error("dtype must be f32, f16 or bf16");
   }
-  // BF16 and INT8 are CPU modes: "auto" means the CPU there, another backend is refused up front.
+  // BF16 is a CPU mode: "auto" means the CPU there, and another backend is refused up front.
   std::string backend = options.backend;
-  const bool cpu_only = dtype == DType::BF16 || dtype == DType::I8;
-  if (cpu_only && backend == "auto") backend = "cpu";
-  if (cpu_only && backend != "cpu") {
-    throw Error("dtype " + std::string(dtype_name(dtype)) +
-                " runs on the cpu backend only (AMX tiles or VNNI where the CPU has them); " +
+  if (dtype == DType::BF16 && backend == "auto") backend = "cpu";
+  if (dtype == DType::BF16 && backend != "cpu") {
+    throw Error("dtype bf16 runs on the cpu backend only (AMX tiles where the CPU has them); " +
                 backend + " runs f32 or f16");
   }
   impl->backend = make_backend({.name = backend,
@@ -115,14 +123,10 @@ std::vector<float> Engine::score(std::span<const Pair> pairs) {
 }
 
 std::vector<float> Engine::score_encoded(std::span<const Encoding> encodings) {
-  for (const Encoding& e : encodings) {
-    if (e.input_ids.empty()) throw Error("empty input_ids");
-    if (e.input_ids.size() != e.token_type_ids.size()) {
-      throw Error("input_ids and token_type_ids differ in length");
-    }
-  }
-  return impl_->run(encodings);
+  return impl_->run(encodings);  // PackedBatch::add and the encoder check every sequence
 }
+
+std::vector<float> Engine::score_batch(const PackedBatch& batch) { return impl_->forward(batch); }
 
 std::vector<Ranked> Engine::rank(std::string_view query, std::span<const std::string> passages,
                                  size_t top_k) {

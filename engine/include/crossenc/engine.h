@@ -23,6 +23,8 @@
 
 namespace crossenc {
 
+struct PackedBatch;  // crossenc/backend.h
+
 struct Options {
   std::string backend = "cpu";  // cpu | vulkan | auto
   int threads = 0;              // CPU threads; 0 = all cores
@@ -69,6 +71,9 @@ class Engine {
   }
   // Scores already-tokenized pairs (ids are checked against the model). Thread-safe.
   std::vector<float> score_encoded(std::span<const Encoding> encodings);
+  // Scores one already-formed batch in one forward pass, ignoring batch_size and
+  // max_batch_tokens (the serving batcher formed it). Thread-safe.
+  std::vector<float> score_batch(const PackedBatch& batch);
   // Passages sorted by descending score; top_k = 0 keeps all.
   std::vector<Ranked> rank(std::string_view query, std::span<const std::string> passages,
                            size_t top_k = 0);

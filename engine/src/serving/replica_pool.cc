@@ -5,18 +5,18 @@
 #include <optional>
 #include <string>
 
+#include "crossenc/backend.h"
+
 namespace crossenc::serving {
 
 ReplicaPool::ReplicaPool(const std::string& model_path, const Options& engine_options,
-                         const std::vector<std::string>& backends, int threads,
-                         size_t max_batch_pairs, Batcher& batcher, MetricsRecorder& metrics)
+                         const std::vector<std::string>& backends, int threads, Batcher& batcher,
+                         MetricsRecorder& metrics)
     : batcher_(batcher), metrics_(metrics) {
   for (size_t i = 0; i < backends.size(); ++i) {
     Options o = engine_options;
     o.backend = backends[i];
     o.threads = threads;
-    o.batch_size = static_cast<int>(max_batch_pairs);  // a formed batch is one forward pass
-    o.max_batch_tokens = 0;                            // the batcher already capped it
     engines_.push_back(Engine::open(model_path, o));
     metrics_.set_replica_device(i, engines_.back().info().backend, engines_.back().info().device);
   }
@@ -43,21 +43,26 @@ void ReplicaPool::run(size_t replica) {
 }
 
 void ReplicaPool::run_batch(size_t replica, std::vector<WorkItem>& batch) {
-  std::vector<Encoding> encodings;
-  encodings.reserve(batch.size());
+  // The batcher formed this batch (pairs and token caps): it runs as one forward pass.
+  PackedBatch packed;
   size_t tokens = 0, max_len = 0;
-  for (WorkItem& item : batch) {
-    // Moved out: each slot belongs to exactly one batch, and is not needed after it.
-    encodings.push_back(std::move(item.request->encodings[item.index]));
-    tokens += item.tokens;
-    max_len = std::max<size_t>(max_len, item.tokens);
+  std::optional<std::string> error;
+  try {
+    for (WorkItem& item : batch) {
+      Encoding& e = item.request->encodings[item.index];
+      packed.add(e.input_ids, e.token_type_ids);
+      e = Encoding{};  // each slot belongs to exactly one batch: free it now
+      tokens += item.tokens;
+      max_len = std::max<size_t>(max_len, item.tokens);
+    }
+  } catch (const std::exception& e) {
+    error = std::string("inference failed: ") + e.what();
   }
 
   const Clock::time_point start = Clock::now();
   std::vector<float> scores;
-  std::optional<std::string> error;
   try {
-    scores = engines_[replica].score_encoded(encodings);
+    if (!error) scores = engines_[replica].score_batch(packed);
   } catch (const std::exception& e) {
     error = std::string("inference failed: ") + e.what();
   } catch (...) {

@@ -14,11 +14,11 @@ namespace crossenc::serving {
 
 class ReplicaPool {
  public:
-  // Opens one engine per entry of `backends`, each with `threads` CPU threads and room for a
-  // whole batch in one forward pass. Throws Error if any fails to open.
+  // Opens one engine per entry of `backends`, each with `threads` CPU threads; each batch the
+  // batcher forms runs as one forward pass (Engine::score_batch). Throws Error if any fails.
   ReplicaPool(const std::string& model_path, const Options& engine_options,
-              const std::vector<std::string>& backends, int threads, size_t max_batch_pairs,
-              Batcher& batcher, MetricsRecorder& metrics);
+              const std::vector<std::string>& backends, int threads, Batcher& batcher,
+              MetricsRecorder& metrics);
   ~ReplicaPool();  // = join()
   ReplicaPool(const ReplicaPool&) = delete;
   ReplicaPool& operator=(const ReplicaPool&) = delete;

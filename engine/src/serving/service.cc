@@ -68,7 +68,7 @@ struct Service::Impl {
                  .dynamic = o.dynamic_batching,
                  .length_aware = o.length_aware}),
         replicas(model_path, engine_options, backends(o, engine_options), o.threads_per_replica,
-                 static_cast<size_t>(o.max_batch_pairs), batcher, metrics) {
+                 batcher, metrics) {
     if (o.tokenizer_workers > 0) {
       tokenizers = std::make_unique<serving::TokenizerPool>(
           o.tokenizer_workers, engine().tokenizer(), engine().info().max_length, batcher);

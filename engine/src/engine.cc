@@ -70,14 +70,17 @@ Engine Engine::open(const std::string& path, const Options& options) {
   auto model = open_model(path, hf_dtype);
   auto impl = std::make_unique<Impl>(model, options);
   const DType dtype = options.dtype.value_or(model->config().dtype);
-  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16) {
-    throw Error("dtype must be f32, f16 or bf16");
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 &&
+      dtype != DType::I8) {
+    throw Error("dtype must be f32, f16, bf16 or int8");
   }
-  // BF16 is a CPU mode: "auto" means the CPU there, and another backend is refused up front.
+  // BF16 and INT8 are CPU modes: "auto" means the CPU there, another backend is refused up front.
   std::string backend = options.backend;
-  if (dtype == DType::BF16 && backend == "auto") backend = "cpu";
-  if (dtype == DType::BF16 && backend != "cpu") {
-    throw Error("dtype bf16 runs on the cpu backend only (AMX tiles where the CPU has them); " +
+  const bool cpu_only = dtype == DType::BF16 || dtype == DType::I8;
+  if (cpu_only && backend == "auto") backend = "cpu";
+  if (cpu_only && backend != "cpu") {
+    throw Error("dtype " + std::string(dtype_name(dtype)) +
+                " runs on the cpu backend only (AMX tiles or VNNI where the CPU has them); " +
                 backend + " runs f32 or f16");
   }
   impl->backend = make_backend({.name = backend,

@@ -223,3 +223,26 @@ TEST(Cli, BenchPrintsOneJsonLine) {
 }
 
 }  // namespace
+
+// --profile prints a per-op table to stderr after the run, on the CPU and on Vulkan.
+TEST(Cli, ProfilePrintsAPerOpTable) {
+  const std::string input = R"({"query": "what is a flea", "passage": "A flea is an insect."})";
+  const auto expect_table = [](const Result& r, const std::string& backend) {
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find(backend + " "), std::string::npos) << r.err;
+    for (const char* op : {"embed", "gemm", "attention", "total"})
+      EXPECT_NE(r.err.find(op), std::string::npos) << op << " missing in\n" << r.err;
+    EXPECT_NE(r.err.find('%'), std::string::npos) << "no share column in\n" << r.err;
+  };
+  expect_table(run("score --profile -m " + model() + " -i -", input), "cpu");
+  // Without --profile nothing of the kind is printed.
+  EXPECT_EQ(run("score -m " + model() + " -i -", input).err.find("per op"), std::string::npos);
+
+  const bool vulkan = run("info --devices").out.find("vulkan 0 ") != std::string::npos;
+  const char* require = std::getenv("CROSSENC_REQUIRE_VULKAN");
+  if (!vulkan) {
+    if (require && std::string(require) == "1") FAIL() << "CROSSENC_REQUIRE_VULKAN=1, no device";
+    GTEST_SKIP() << "no Vulkan device: the Vulkan half is not run";
+  }
+  expect_table(run("score --profile --backend vulkan -m " + model() + " -i -", input), "vulkan");
+}

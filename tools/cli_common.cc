@@ -38,7 +38,16 @@ void add_engine_options(CLI::App* app, EngineArgs& a, bool model_required) {
          "it, else on AVX512-BF16 dot products (own-avx512bf16), else F32 emulation "
          "(own-avx512); CROSSENC_CPU_ISA=generic|avx2|avx512|avx512bf16|amx caps it)")
       ->capture_default_str();
-  app->add_flag("--profile", a.profile, "print per-op timings (Vulkan)");
+}
+
+void add_profile_flag(CLI::App* app, EngineArgs& a) {
+  app->add_flag("--profile", a.profile,
+                "time every op and print a table (time, calls, share of the forward passes) to "
+                "stderr when done (CPU: wall clock per op; Vulkan: GPU timestamps)");
+}
+
+void print_profile(const Engine& engine, const EngineArgs& args) {
+  if (args.profile) std::fprintf(stderr, "%s", engine.profile_report().c_str());
 }
 
 Options to_options(const EngineArgs& a) {

@@ -31,6 +31,10 @@ struct EngineArgs {
   bool profile = false;
 };
 void add_engine_options(CLI::App* app, EngineArgs& args, bool model_required = true);
+// --profile, for the commands that run one Engine and print its per-op table when done.
+void add_profile_flag(CLI::App* app, EngineArgs& args);
+// With --profile, prints the engine's per-op table to stderr.
+void print_profile(const Engine& engine, const EngineArgs& args);
 Options to_options(const EngineArgs& args);
 Engine open_engine(const EngineArgs& args);
 

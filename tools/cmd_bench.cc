@@ -173,6 +173,7 @@ Command add_bench(CLI::App& root) {
       "override the experiment's fields.");
   args->app = app;
   add_engine_options(app, args->engine, /*model_required=*/false);
+  add_profile_flag(app, args->engine);
   app->add_option("--pairs", args->pairs,
                   "JSONL pairs (input_ids/token_type_ids or query/passage)");
   app->add_option("--batch", args->engine.batch_size, "pairs per batch")->capture_default_str();
@@ -186,6 +187,7 @@ Command add_bench(CLI::App& root) {
       app, [args] {
         if (!args->experiment.empty()) {
           if (!args->pairs.empty()) throw Error("give --pairs or --experiment, not both");
+          if (args->engine.profile) throw Error("--profile goes with --pairs, not --experiment");
           return run_experiment_command(*args);
         }
         if (args->pairs.empty()) {
@@ -279,6 +281,7 @@ Command add_bench(CLI::App& root) {
           out["max_abs_diff"] = diff;
         }
         std::printf("%s\n", out.dump().c_str());
+        print_profile(engine, args->engine);
         return 0;
       }};
 }

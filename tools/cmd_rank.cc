@@ -70,6 +70,7 @@ Command add_rank(CLI::App& root) {
       "Rank passages for one query, best first (scores are raw logits; higher = more "
       "relevant).");
   add_engine_options(app, args->engine);
+  add_profile_flag(app, args->engine);
   app->add_option("--query,-q", args->query, "the query")->required();
   auto* file =
       app->add_option("--passages,-p", args->passages_file,
@@ -116,6 +117,7 @@ Command add_rank(CLI::App& root) {
             }
             std::fprintf(stderr, "ranked %zu passages in %.1f ms (model load %.1f ms, %s)\n",
                          passages.size(), rank_s * 1e3, load_s * 1e3, engine.info().device.c_str());
+            print_profile(engine, args->engine);
             return 0;
           }};
 }

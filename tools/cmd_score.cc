@@ -19,6 +19,7 @@ Command add_score(CLI::App& root) {
       "as given). Each output line keeps every input field and adds \"score\", the raw logit. "
       "Output order = input order.");
   add_engine_options(app, args->engine);
+  add_profile_flag(app, args->engine);
   app->add_option("--input,-i", args->input, "input JSONL ('-' = stdin)")->required();
   app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")
       ->capture_default_str();
@@ -65,6 +66,7 @@ Command add_score(CLI::App& root) {
               file.write_line(to_line(v));
             }
             file.commit();
+            print_profile(engine, args->engine);
             return bad ? 3 : 0;
           }};
 }

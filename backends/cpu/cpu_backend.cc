@@ -241,7 +241,6 @@ class CpuBackend final : public Backend {
   void begin_batch_impl(const PackedBatch& batch) override {
     arena_.reset();
     batch_ = &batch;
-    if (profile_) profile_ops_.clear();
   }
 
   Tensor scratch(int64_t rows, int64_t cols, DType dtype) override {
@@ -315,7 +314,7 @@ class CpuBackend final : public Backend {
     if (!profile_) return {};
     double total = 0;
     for (const auto& [name, op] : profile_ops_) total += op.seconds;
-    std::string out;
+    std::string out = "cpu time per op since the backend was created (" + device_ + ")\n";
     char line[160];
     for (const auto& [name, op] : profile_ops_) {
       std::snprintf(line, sizeof line, "%-24s %4d calls %9.3f ms %5.1f%%\n", name.c_str(), op.calls,

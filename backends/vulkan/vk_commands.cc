@@ -228,16 +228,11 @@ void Recorder::submit_and_wait() {
   }
 }
 
-void Recorder::reset_profile() {
-  op_times_.clear();
-  truncated_ = false;
-}
-
 std::string Recorder::profile_report() const {
   if (!profile_) return {};
   double total = 0;
   for (const OpTime& t : op_times_) total += t.total_ms;
-  std::string out = "vulkan GPU time per op (" + ctx_.info.name + ")\n";
+  std::string out = "vulkan GPU time per op since the backend was created (" + ctx_.info.name + ")\n";
   char line[160];
   std::snprintf(line, sizeof line, "  %-22s %8s %12s %12s %7s\n", "op", "calls", "total ms",
                 "avg us", "share");

@@ -42,7 +42,6 @@ class Recorder {
   uint64_t submissions() const { return submissions_; }
 
   // Per-label GPU time since the last reset (profile mode only).
-  void reset_profile();
   std::string profile_report() const;
 
  private:

@@ -213,7 +213,6 @@ Tensor VulkanBackend::load_weight(const ModelFile& file, const std::string& name
 void VulkanBackend::begin_batch_impl(const PackedBatch& batch) {
   recorder_->submit_and_wait();  // the previous batch may still use the arena and inputs
   batch_ = batch;
-  if (profile_) recorder_->reset_profile();
 
   // Inputs: ids | types | positions | offsets, each section 256-byte aligned.
   auto section = [&](size_t n) { return round_up(n * sizeof(int32_t), align_); };

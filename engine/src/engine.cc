@@ -154,4 +154,9 @@ std::vector<Ranked> Engine::rank(std::string_view query, std::span<const std::st
 const Tokenizer& Engine::tokenizer() const { return impl_->tokenizer; }
 const EngineInfo& Engine::info() const { return impl_->info; }
 
+std::string Engine::profile_report() const {
+  std::lock_guard<std::mutex> lock(impl_->forward_mutex);  // not while a pass adds to it
+  return impl_->backend->profile_report();
+}
+
 }  // namespace crossenc

@@ -34,7 +34,7 @@ struct Options {
   std::optional<DType> dtype;   // f32, f16 or bf16 (CPU); unset = the model file's
   int device = -1;              // Vulkan device index; -1 = best
   std::string gemm = "auto";    // CPU GEMM path: auto | own | own-amx | blas | eigen | ...
-  bool profile = false;         // per-op GPU timings (Vulkan)
+  bool profile = false;         // time every op (see Engine::profile_report)
 };
 
 struct Pair {
@@ -81,6 +81,9 @@ class Engine {
   Encoding tokenize(std::string_view query, std::string_view passage) const;
   const Tokenizer& tokenizer() const;
   const EngineInfo& info() const;
+  // With Options::profile: a table of the time each op took over every forward pass so far
+  // and its share of the total (CPU: wall clock per op; Vulkan: GPU timestamps). "" otherwise.
+  std::string profile_report() const;
 
  private:
   struct Impl;

@@ -3,6 +3,10 @@
 // kernels are in gemm_int8_<isa>.cc.
 #include "gemm_int8.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -13,11 +17,22 @@ namespace crossenc::cpu {
 
 namespace {
 
+#if defined(__x86_64__)
+// cpuid leaf 7 (subleaf 0 ecx, subleaf 1 eax): read directly, since older compilers' (clang 14)
+// __builtin_cpu_supports knows neither "avx512vnni" nor "avxvnni". The OS-state check for the
+// registers is the ISA cap's (detect_isa), applied by the caller.
+bool cpuid7_bit(unsigned subleaf, bool eax_register, unsigned bit) {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (!__get_cpuid_count(7, subleaf, &eax, &ebx, &ecx, &edx)) return false;
+  return ((eax_register ? eax : ecx) >> bit) & 1u;
+}
+#endif
+
 bool cpu_supports(Int8Kernel kernel) {
 #if defined(__x86_64__)
   switch (kernel) {
-    case Int8Kernel::Avx512Vnni: return __builtin_cpu_supports("avx512vnni");
-    case Int8Kernel::AvxVnni: return __builtin_cpu_supports("avxvnni");
+    case Int8Kernel::Avx512Vnni: return cpuid7_bit(0, /*eax_register=*/false, 11);
+    case Int8Kernel::AvxVnni: return cpuid7_bit(1, /*eax_register=*/true, 4);
     case Int8Kernel::Avx2: return true;  // the ISA cap below checks AVX2
     case Int8Kernel::Scalar: return true;
   }

@@ -51,8 +51,14 @@ void run(const char* what, Read read) {
 }
 
 void check_ranking(size_t n) {
-  const float pool[] = {0.5f, -1.0f, 0.5f, std::numeric_limits<float>::infinity(),
-                        -std::numeric_limits<float>::infinity(), 3.25f, std::nanf(""), 0.0f};
+  const float pool[] = {0.5f,
+                        -1.0f,
+                        0.5f,
+                        std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity(),
+                        3.25f,
+                        std::nanf(""),
+                        0.0f};
   std::vector<float> scores(n);
   for (size_t i = 0; i < n; ++i) scores[i] = pool[i % 8];
   const auto order = srv::ranking(scores);

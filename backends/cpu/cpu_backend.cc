@@ -145,17 +145,7 @@ class CpuBackend final : public Backend {
     // F16 stays F16: the kernels widen it as they read. Only a type the file does not have is
     // made here: F16 from an F32 file (rounded once, as an F16 file would be) or F32 from
     // F16/BF16 (small vectors: biases, LayerNorm parameters).
-    std::vector<float> wide(n);
-    if (info.dtype == DType::F32) {
-      std::memcpy(wide.data(), file.data(info), n * sizeof(float));
-    } else if (info.dtype == DType::F16) {
-      half_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
-    } else if (info.dtype == DType::BF16) {
-      bf16_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
-    } else {
-      throw Error("cpu backend: weight " + name + " is stored as " +
-                  std::string(dtype_name(info.dtype)));
-    }
+    const std::vector<float> wide = widened(file, info);
     auto storage = aligned_bytes(n * dtype_size(dtype));
     if (dtype == DType::F32) {
       std::memcpy(storage.get(), wide.data(), n * sizeof(float));
@@ -214,12 +204,8 @@ class CpuBackend final : public Backend {
     return t;
   }
 
-  // An INT8 GEMM weight: quantized per output channel from F32/F16/BF16 once, here, into the
-  // VNNI layout every INT8 kernel reads (packed_weights.h).
-  Tensor load_int8(const ModelFile& file, const TensorInfo& info, Tensor t) {
-    if (info.shape.size() != 2) {
-      throw Error("cpu backend: INT8 weight " + info.name + " is not a matrix");
-    }
+  // The tensor's values as F32, whatever its storage type (F32, F16, BF16).
+  static std::vector<float> widened(const ModelFile& file, const TensorInfo& info) {
     const size_t n = static_cast<size_t>(info.numel());
     std::vector<float> wide(n);
     if (info.dtype == DType::F32) {
@@ -232,6 +218,16 @@ class CpuBackend final : public Backend {
       throw Error("cpu backend: weight " + info.name + " is stored as " +
                   std::string(dtype_name(info.dtype)));
     }
+    return wide;
+  }
+
+  // An INT8 GEMM weight: quantized per output channel from F32/F16/BF16 once, here, into the
+  // VNNI layout every INT8 kernel reads (packed_weights.h).
+  Tensor load_int8(const ModelFile& file, const TensorInfo& info, Tensor t) {
+    if (info.shape.size() != 2) {
+      throw Error("cpu backend: INT8 weight " + info.name + " is not a matrix");
+    }
+    const std::vector<float> wide = widened(file, info);
     auto packed = cpu::pack_int8(wide.data(), t.rows, t.cols, nullptr);
     t.data = &packed->int8;
     packed_.push_back(std::move(packed));

@@ -56,7 +56,7 @@ TEST(Int8Gemm, EveryKernelIsBitIdentical) {
       const auto a = ref::random_vector(s.m * s.k, 21);
       const auto w = ref::random_vector(s.n * s.k, 22, -0.2f, 0.2f);
       const auto bias = ref::random_vector(s.n, 23);
-      const auto packed = cpu::pack_int8(w.data(), s.n, s.k, nullptr);
+      const auto packed = cpu::pack_int8(w.data(), s.n, s.k);
       const auto want = run(cpu::Int8Kernel::Scalar, a, *packed, bias, act, s.m, pool);
       for (cpu::Int8Kernel k : kernels) {
         const auto got = run(k, a, *packed, bias, act, s.m, pool);
@@ -76,7 +76,7 @@ TEST(Int8Gemm, CloseToTheFloatGemm) {
     const auto a = ref::random_vector(s.m * s.k, 31);
     const auto w = ref::random_vector(s.n * s.k, 32, -0.2f, 0.2f);
     const auto bias = ref::random_vector(s.n, 33);
-    const auto packed = cpu::pack_int8(w.data(), s.n, s.k, nullptr);
+    const auto packed = cpu::pack_int8(w.data(), s.n, s.k);
     const auto got = run(cpu::best_int8_kernel(cpu::detect_isa()), a, *packed, bias,
                          Activation::None, s.m, pool);
     const auto want = ref::gemm(a, w, &bias, Activation::None, s.m, s.n, s.k);
@@ -104,7 +104,7 @@ TEST(Int8Gemm, NamedPathsPickTheirKernel) {
 TEST(Int8Gemm, NonFiniteWeightIsRefused) {
   std::vector<float> w(8, 0.5f);
   w[5] = NAN;
-  EXPECT_THROW(cpu::pack_int8(w.data(), 2, 4, nullptr), Error);
+  EXPECT_THROW(cpu::pack_int8(w.data(), 2, 4), Error);
 }
 
 }  // namespace

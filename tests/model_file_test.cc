@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crossenc/converter.h"
+#include "crossenc/engine.h"
 #include "crossenc/error.h"
 #include "crossenc/model_file.h"
 #include "safetensors.h"
@@ -143,6 +144,79 @@ TEST(ModelFile, WrongMagicAndVersionAreNamed) {
   bytes[8] = 99;  // version field
   expect_error([&] { ModelFile::from_bytes(bytes); }, "format version 99");
   expect_error([] { ModelFile::from_bytes(std::vector<uint8_t>(10, 0)); }, "truncated");
+}
+
+// The tensors of an image, for rebuilding it with one of them changed.
+std::vector<TensorData> tensors_of(const ModelFile& m) {
+  std::vector<TensorData> out;
+  for (const TensorInfo& t : m.tensors()) {
+    const auto b = m.bytes(t);
+    out.push_back({t, std::vector<uint8_t>(b.begin(), b.end())});
+  }
+  return out;
+}
+
+// convert --dtype int8 (format version 2): encoder matrices INT8 + per-row scales, the rest F32;
+// it scores bit for bit like INT8 quantized at load from the F32 file.
+TEST(ModelFile, Int8FileScoresLikeInt8QuantizedAtLoad) {
+  const auto image = tiny_image(DType::I8);
+  const auto m = ModelFile::from_bytes(image);
+  EXPECT_EQ(m->config().dtype, DType::I8);
+  EXPECT_EQ(m->info(tensor_names::layer(0, tensor_names::kQkvW)).dtype, DType::I8);
+  EXPECT_EQ(m->info(tensor_names::kWordEmb).dtype, DType::F32);
+  EXPECT_EQ(m->info(tensor_names::kPoolerW).dtype, DType::F32);
+  TempDir dir;
+  const std::string path = (dir.path() / "int8.cenc").string();
+  write_model_file(path, image);
+  Engine from_file = Engine::open(path, {.backend = "cpu"});  // dtype: the file's (int8)
+  Engine at_load =
+      Engine::open(test::data_path("tiny-random").string(), {.backend = "cpu", .dtype = DType::I8});
+  const std::vector<Pair> pairs = {{"what is a flea", "a small insect"},
+                                   {"berlin", "Berlin is the capital of Germany."}};
+  const auto a = from_file.score(std::span(pairs)), b = at_load.score(std::span(pairs));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << i;
+  expect_error([&] { Engine::open(path, {.backend = "cpu", .dtype = DType::F32}); },
+               "stores INT8 weights");
+  expect_error([&] { Engine::open(path, {.backend = "vulkan"}); }, "cpu backend only");
+}
+
+TEST(ModelFile, Int8ScalesAreValidated) {
+  const auto good = ModelFile::from_bytes(tiny_image(DType::I8));
+  const std::string scales =
+      tensor_names::int8_scales(tensor_names::layer(1, tensor_names::kFfnInW));
+  for (const float bad : {std::nanf(""), 0.0f, -0.5f, INFINITY}) {
+    auto tensors = tensors_of(*good);
+    for (auto& t : tensors) {
+      if (t.info.name == scales) std::memcpy(t.bytes.data() + 4 * 3, &bad, sizeof bad);
+    }
+    const auto image =
+        serialize_model(good->config(), good->tokenizer_config(), good->vocab(), tensors);
+    expect_error([&] { ModelFile::from_bytes(image); }, "scales must be finite and positive");
+  }
+  auto tensors = tensors_of(*good);
+  std::erase_if(tensors, [&](const TensorData& t) { return t.info.name == scales; });
+  expect_error(
+      [&] {
+        ModelFile::from_bytes(
+            serialize_model(good->config(), good->tokenizer_config(), good->vocab(), tensors));
+      },
+      "has no scales tensor");
+}
+
+// Version 1 files (F32/F16 only) still load; an INT8 tensor in one is refused.
+TEST(ModelFile, Version1FilesStillLoad) {
+  auto v1 = [](std::vector<uint8_t> bytes) {
+    FileHeader h;
+    std::memcpy(&h, bytes.data(), sizeof h);
+    h.version = 1;
+    h.header_checksum = checksum64(&h, offsetof(FileHeader, header_checksum));
+    std::memcpy(bytes.data(), &h, sizeof h);
+    return bytes;
+  };
+  EXPECT_EQ(ModelFile::from_bytes(v1(tiny_image(DType::F16)))->config().dtype, DType::F16);
+  expect_error([&] { ModelFile::from_bytes(v1(tiny_image(DType::I8))); },
+               "format version 1 does not allow");
 }
 
 TEST(ModelFile, OpenReportsMissingFileAndFolders) {

@@ -1,4 +1,4 @@
-// crossenc convert HF_DIR OUT.cenc [--dtype f32|f16]
+// crossenc convert HF_DIR OUT.cenc [--dtype f32|f16|int8]
 #include <chrono>
 #include <cstdio>
 
@@ -19,7 +19,10 @@ Command add_convert(CLI::App& root) {
       "model.safetensors, vocab.txt/tokenizer.json, tokenizer_config.json) into one .cenc file.");
   app->add_option("hf_dir", args->input, "Hugging Face model folder")->required();
   app->add_option("output", args->output, "output .cenc file (written atomically)")->required();
-  app->add_option("--dtype", args->dtype, "storage of the weight matrices: f32 | f16")
+  app->add_option("--dtype", args->dtype,
+                  "storage of the weight matrices: f32 | f16 | int8 (int8: the encoder layers' "
+                  "matrices quantized per output channel with their scales, run with --dtype "
+                  "int8 on the cpu backend; embeddings, pooler and classifier stay f32)")
       ->capture_default_str();
   return {app, [args] {
             const auto t0 = std::chrono::steady_clock::now();

@@ -125,8 +125,7 @@ class CpuBackend final : public Backend {
   DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override {
-    if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 &&
-        dtype != DType::I8) {
+    if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 && dtype != DType::I8) {
       throw Error("cpu backend: weight " + name + " requested as " +
                   std::string(dtype_name(dtype)) + " (F32, F16, BF16 or INT8 only)");
     }
@@ -221,14 +220,23 @@ class CpuBackend final : public Backend {
     return wide;
   }
 
-  // An INT8 GEMM weight: quantized per output channel from F32/F16/BF16 once, here, into the
-  // VNNI layout every INT8 kernel reads (packed_weights.h).
+  // An INT8 GEMM weight in the VNNI layout every INT8 kernel reads (packed_weights.h): as the
+  // file stores it (`convert --dtype int8`: INT8 values + per-row scales, checked at open), or
+  // quantized per output channel from F32/F16/BF16 once, here, the same way.
   Tensor load_int8(const ModelFile& file, const TensorInfo& info, Tensor t) {
     if (info.shape.size() != 2) {
       throw Error("cpu backend: INT8 weight " + info.name + " is not a matrix");
     }
-    const std::vector<float> wide = widened(file, info);
-    auto packed = cpu::pack_int8(wide.data(), t.rows, t.cols, nullptr);
+    std::unique_ptr<cpu::PackedWeight> packed;
+    if (info.dtype == DType::I8) {
+      const TensorInfo& scales = file.info(tensor_names::int8_scales(info.name));
+      packed =
+          cpu::pack_int8_quantized(static_cast<const int8_t*>(file.data(info)),
+                                   static_cast<const float*>(file.data(scales)), t.rows, t.cols);
+    } else {
+      const std::vector<float> wide = widened(file, info);
+      packed = cpu::pack_int8(wide.data(), t.rows, t.cols);
+    }
     t.data = &packed->int8;
     packed_.push_back(std::move(packed));
     return t;

@@ -62,16 +62,12 @@ Isa kernel_isa(Int8Kernel kernel) {
 
 // Row i of a as u8 (q + 128, q = round(a * 127 / max|a|) in [-127, 127]), k padded with the zero
 // point; returns the row's scale (max|a| / 127, 0 for a zero row).
-float quantize_row(const float* a, const float* input_scale, int64_t k, int64_t k_pad, uint8_t* q) {
+float quantize_row(const float* a, int64_t k, int64_t k_pad, uint8_t* q) {
   float amax = 0;
-  for (int64_t p = 0; p < k; ++p) {
-    const float v = input_scale ? a[p] * input_scale[p] : a[p];
-    amax = std::max(amax, std::fabs(v));
-  }
+  for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(a[p]));
   const float inv = amax > 0 ? 127.0f / amax : 0.0f;
   for (int64_t p = 0; p < k; ++p) {
-    const float v = input_scale ? a[p] * input_scale[p] : a[p];
-    q[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(v * inv)) + 128);
+    q[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(a[p] * inv)) + 128);
   }
   std::fill(q + k, q + k_pad, uint8_t{128});
   return amax / 127.0f;
@@ -140,7 +136,7 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   float* const scales = row_scale.data();
   pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
-      scales[i] = quantize_row(a + i * w.k, w.input_scale, w.k, w.k_pad, q + i * w.k_pad);
+      scales[i] = quantize_row(a + i * w.k, w.k, w.k_pad, q + i * w.k_pad);
     }
   });
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2

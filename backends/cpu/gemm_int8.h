@@ -29,9 +29,6 @@ struct Int8Weight {
   const int8_t* packed = nullptr;        // round_up(n, 16) * k_pad bytes, layout above
   const float* scales = nullptr;         // n: weight = q * scale
   const int32_t* offset_sums = nullptr;  // round_up(n, 16): 128 * sum_k q (undoes the u8 offset)
-  // k or null: each activation column is multiplied by it before quantization (the weights were
-  // divided by it: SmoothQuant's migration of outlier channels into the weights).
-  const float* input_scale = nullptr;
 };
 
 // The integer kernels (Int8Kernel, cpu_ops.h) each run where the CPU has their instructions.

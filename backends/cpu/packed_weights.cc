@@ -1,16 +1,19 @@
 // Weight repacking for the CPU kernels (packed_weights.h).
 #include "packed_weights.h"
 
-#include <algorithm>
-#include <cmath>
-#include <string>
-
-#include "crossenc/error.h"
+#include "crossenc/quantize.h"
 
 namespace crossenc::cpu {
 
-std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k,
-                                        const float* input_scale) {
+std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k) {
+  std::vector<int8_t> q(static_cast<size_t>(n * k));
+  std::vector<float> scales(static_cast<size_t>(n));
+  quantize_rows_int8(w, n, k, q.data(), scales.data());
+  return pack_int8_quantized(q.data(), scales.data(), n, k);
+}
+
+std::unique_ptr<PackedWeight> pack_int8_quantized(const int8_t* q, const float* scales, int64_t n,
+                                                  int64_t k) {
   auto p = std::make_unique<PackedWeight>();
   p->layout = WeightLayout::Int8Vnni;
   p->n = n;
@@ -21,26 +24,14 @@ std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k,
   p->bytes.assign(static_cast<size_t>(n_pad * k_pad), 0);
   p->scales.assign(static_cast<size_t>(n_pad), 0.0f);
   p->offset_sums.assign(static_cast<size_t>(n_pad), 0);
-  if (input_scale) p->input_scale.assign(input_scale, input_scale + k);
-  std::vector<float> row(static_cast<size_t>(k));
   for (int64_t j = 0; j < n; ++j) {
-    float amax = 0;
-    for (int64_t c = 0; c < k; ++c) {
-      row[c] = input_scale ? w[j * k + c] / input_scale[c] : w[j * k + c];
-      if (!std::isfinite(row[c])) {
-        throw Error("weight row " + std::to_string(j) + " holds a non-finite value");
-      }
-      amax = std::max(amax, std::fabs(row[c]));
-    }
-    const float scale = amax > 0 ? amax / 127.0f : 1.0f;
-    p->scales[j] = scale;
+    p->scales[j] = scales[j];
     int32_t sum = 0;
     int8_t* block = p->bytes.data() + (j / kInt8Cols) * groups * kInt8Cols * kInt8KGroup;
     for (int64_t c = 0; c < k; ++c) {
-      const int q = std::clamp(static_cast<int>(std::nearbyint(row[c] / scale)), -127, 127);
-      block[((c / kInt8KGroup) * kInt8Cols + j % kInt8Cols) * kInt8KGroup + c % kInt8KGroup] =
-          static_cast<int8_t>(q);
-      sum += q;
+      const int8_t v = q[j * k + c];
+      block[((c / kInt8KGroup) * kInt8Cols + j % kInt8Cols) * kInt8KGroup + c % kInt8KGroup] = v;
+      sum += v;
     }
     p->offset_sums[j] = 128 * sum;
   }
@@ -49,8 +40,7 @@ std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k,
              .k_pad = k_pad,
              .packed = p->bytes.data(),
              .scales = p->scales.data(),
-             .offset_sums = p->offset_sums.data(),
-             .input_scale = p->input_scale.empty() ? nullptr : p->input_scale.data()};
+             .offset_sums = p->offset_sums.data()};
   return p;
 }
 

@@ -18,14 +18,15 @@ struct PackedWeight {
   std::vector<int8_t> bytes;
   std::vector<float> scales;         // per output channel, padded to 16 with zeros
   std::vector<int32_t> offset_sums;  // per output channel, padded to 16
-  std::vector<float> input_scale;    // k, or empty: no migration
   Int8Weight int8;                   // the kernels' view of the above
 };
 
-// Row-major w [n x k] (F32) -> symmetric INT8 per output channel in the VNNI 16x4 layout.
-// input_scale (k or null): w[:, c] is divided by it first (the GEMM multiplies the activations).
-// Throws Error on a non-finite weight.
-std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k,
-                                        const float* input_scale);
+// Row-major w [n x k] (F32) -> symmetric INT8 per output channel (crossenc/quantize.h) in the
+// VNNI 16x4 layout. Throws Error on a non-finite weight.
+std::unique_ptr<PackedWeight> pack_int8(const float* w, int64_t n, int64_t k);
+
+// Weights already quantized (an INT8 .cenc file): row-major q [n x k] and its n scales.
+std::unique_ptr<PackedWeight> pack_int8_quantized(const int8_t* q, const float* scales, int64_t n,
+                                                  int64_t k);
 
 }  // namespace crossenc::cpu

@@ -11,6 +11,7 @@
 #include "config_json.h"
 #include "crossenc/error.h"
 #include "crossenc/half.h"
+#include "crossenc/quantize.h"
 #include "json_int.h"
 #include "safetensors.h"
 
@@ -217,6 +218,27 @@ TensorData make_tensor(const std::string& name, std::vector<int64_t> shape,
   return t;
 }
 
+// An encoder matrix as INT8 (crossenc/quantize.h) plus its per-row F32 scales.
+std::pair<TensorData, TensorData> make_int8_tensors(const std::string& name,
+                                                    const std::vector<int64_t>& shape,
+                                                    const std::vector<float>& values) {
+  TensorData q;
+  q.info.name = name;
+  q.info.shape = shape;
+  q.info.dtype = DType::I8;
+  q.bytes.resize(values.size());
+  std::vector<float> scales(static_cast<size_t>(shape[0]));
+  try {
+    quantize_rows_int8(values.data(), shape[0], shape[1], reinterpret_cast<int8_t*>(q.bytes.data()),
+                       scales.data());
+  } catch (const Error& e) {
+    throw Error("tensor '" + name + "': " + e.what());
+  }
+  q.info.nbytes = q.bytes.size();
+  return {std::move(q),
+          make_tensor(tensor_names::int8_scales(name), {shape[0]}, scales, DType::F32)};
+}
+
 }  // namespace
 
 bool is_hf_folder(const std::string& path) {
@@ -228,8 +250,8 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
   const fs::path dir(dir_str);
   if (!fs::is_directory(dir)) throw Error("'" + dir_str + "' is not a folder");
   if (!fs::exists(dir / "config.json")) throw Error("'" + dir_str + "' has no config.json");
-  if (options.dtype != DType::F32 && options.dtype != DType::F16) {
-    throw Error("convert supports --dtype f32 or f16");
+  if (options.dtype != DType::F32 && options.dtype != DType::F16 && options.dtype != DType::I8) {
+    throw Error("convert supports --dtype f32, f16 or int8");
   }
   ModelConfig config = read_config(dir);
   config.dtype = options.dtype;
@@ -263,10 +285,20 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
 
   namespace tn = tensor_names;
   const int64_t h = config.hidden_size, f = config.intermediate_size;
-  const DType mat = options.dtype;  // 2-D matrices; 1-D vectors stay F32
+  // 2-D matrices in the requested dtype; 1-D vectors stay F32. INT8 quantizes the encoder
+  // layers' matrices only (what the int8 mode runs in INT8); the embedding tables, pooler and
+  // classifier stay F32 as that mode uses them.
+  const DType mat = options.dtype;
   std::vector<TensorData> out;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
-    out.push_back(make_tensor(name, shape, v, shape.size() == 2 ? mat : DType::F32));
+    if (mat == DType::I8 && shape.size() == 2 && name.rfind("layer.", 0) == 0) {
+      auto [q, scales] = make_int8_tensors(name, shape, v);
+      out.push_back(std::move(q));
+      out.push_back(std::move(scales));
+      return;
+    }
+    const DType stored = mat == DType::I8 ? DType::F32 : mat;
+    out.push_back(make_tensor(name, shape, v, shape.size() == 2 ? stored : DType::F32));
   };
   const std::string e = "bert.embeddings.";
   add(tn::kWordEmb, {config.vocab_size, h},

@@ -27,7 +27,8 @@ void ModelConfig::validate() const {
           "layer_norm_eps must be finite and > 0");
   require(hidden_act == "gelu",
           "hidden_act '" + hidden_act + "' is not supported (only the exact erf 'gelu')");
-  require(dtype == DType::F32 || dtype == DType::F16, "weight dtype must be f32 or f16");
+  require(dtype == DType::F32 || dtype == DType::F16 || dtype == DType::I8,
+          "weight dtype must be f32, f16 or int8");
 }
 
 }  // namespace crossenc

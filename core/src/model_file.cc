@@ -13,6 +13,7 @@
 
 #include "config_json.h"
 #include "crossenc/error.h"
+#include "crossenc/quantize.h"
 #include "json_int.h"
 
 namespace crossenc {
@@ -291,9 +292,10 @@ void ModelFile::parse() {
                 " is not a crossenc model file (wrong magic; convert a Hugging Face "
                 "folder with 'crossenc convert')");
   }
-  if (header_.version != kModelFormatVersion) {
+  if (header_.version < kOldestModelFormatVersion || header_.version > kModelFormatVersion) {
     throw Error(where + " has format version " + std::to_string(header_.version) +
-                "; this build reads version " + std::to_string(kModelFormatVersion));
+                "; this build reads versions " + std::to_string(kOldestModelFormatVersion) +
+                " to " + std::to_string(kModelFormatVersion));
   }
   if (header_.header_size != sizeof(FileHeader) ||
       checksum64(&header_, offsetof(FileHeader, header_checksum)) != header_.header_checksum) {
@@ -372,7 +374,9 @@ void ModelFile::parse() {
                   shape_str(tensors_[it->second].shape) + ", expected " + shape_str(shape));
     }
     const DType dt = tensors_[it->second].dtype;
-    if (dt != DType::F32 && dt != DType::F16) {
+    if (dt == DType::I8) {
+      validate_int8_matrix(where, tensors_[it->second]);
+    } else if (dt != DType::F32 && dt != DType::F16) {
       throw Error(where + ": tensor '" + name + "' has unsupported dtype");
     }
   }
@@ -388,6 +392,34 @@ void ModelFile::parse() {
   if (vocab_.empty() || static_cast<int>(vocab_.size()) > config_.vocab_size) {
     throw Error(where + ": vocabulary has " + std::to_string(vocab_.size()) +
                 " tokens but the embedding table has " + std::to_string(config_.vocab_size));
+  }
+}
+
+// An INT8 matrix (format version 2, encoder layers only): its scales tensor must exist, be F32
+// of one value per row, and hold finite positive values.
+void ModelFile::validate_int8_matrix(const std::string& where, const TensorInfo& t) const {
+  if (header_.version < 2) {
+    throw Error(where + ": tensor '" + t.name + "' is INT8, which format version " +
+                std::to_string(header_.version) + " does not allow");
+  }
+  if (t.name.rfind("layer.", 0) != 0) {
+    throw Error(where + ": tensor '" + t.name + "' is INT8; only encoder layer matrices may be");
+  }
+  const std::string scales_name = tensor_names::int8_scales(t.name);
+  auto it = by_name_.find(scales_name);
+  if (it == by_name_.end()) {
+    throw Error(where + ": INT8 tensor '" + t.name + "' has no scales tensor '" + scales_name +
+                "'");
+  }
+  const TensorInfo& s = tensors_[it->second];
+  if (s.dtype != DType::F32 || s.shape != std::vector<int64_t>{t.shape[0]}) {
+    throw Error(where + ": scales tensor '" + scales_name + "' must be F32 of shape [" +
+                std::to_string(t.shape[0]) + "]");
+  }
+  try {
+    validate_int8_scales(static_cast<const float*>(data(s)), t.shape[0], t.name);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
   }
 }
 

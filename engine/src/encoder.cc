@@ -19,6 +19,12 @@ Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType
   auto load = [&](const std::string& name, DType dt) {
     // F16 from an F32 file: a weight beyond the F16 range would become Inf and wreck every score.
     const TensorInfo& info = f.info(name);
+    // INT8 weights are not widened back: their rounding would pass for the requested precision.
+    if (info.dtype == DType::I8 && dt != DType::I8) {
+      throw Error("model stores INT8 weights ('" + name + "'): run it with --dtype int8, or " +
+                  "convert the Hugging Face folder again with --dtype f32 or f16 for " +
+                  std::string(dtype_name(dt)));
+    }
     if (dt == DType::F16 && info.dtype == DType::F32) {
       const auto* w = static_cast<const float*>(f.data(info));
       const size_t n = static_cast<size_t>(info.numel());

@@ -12,7 +12,7 @@
 namespace crossenc {
 
 struct ConvertOptions {
-  DType dtype = DType::F32;  // storage of the 2-D weight matrices (F32 or F16)
+  DType dtype = DType::F32;  // storage of the 2-D weight matrices (F32, F16 or I8)
 };
 
 // Reads config.json, model.safetensors and vocab.txt / tokenizer.json / tokenizer_config.json.

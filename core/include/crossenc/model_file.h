@@ -22,7 +22,10 @@
 namespace crossenc {
 
 inline constexpr char kModelMagic[8] = {'C', 'R', 'O', 'S', 'S', 'E', 'N', 'C'};
-inline constexpr uint32_t kModelFormatVersion = 1;
+// Version 2 added INT8 encoder matrices (`convert --dtype int8`), each with its F32 per-row
+// scales in a tensor named tensor_names::int8_scales(matrix). Version 1 files still load.
+inline constexpr uint32_t kModelFormatVersion = 2;
+inline constexpr uint32_t kOldestModelFormatVersion = 1;
 inline constexpr size_t kModelAlignment = 64;
 
 struct FileSection {
@@ -96,6 +99,7 @@ class ModelFile {
  private:
   ModelFile() = default;
   void parse();
+  void validate_int8_matrix(const std::string& where, const TensorInfo& t) const;
 
   std::string path_;
   const uint8_t* base_ = nullptr;
@@ -114,6 +118,8 @@ class ModelFile {
 // Canonical tensor names of the .cenc file (the converter maps Hugging Face names to these).
 namespace tensor_names {
 std::string layer(int i, const char* suffix);  // "layer.{i}.{suffix}"
+// The per-row F32 scales of an INT8 matrix: "{matrix}.scales".
+inline std::string int8_scales(const std::string& matrix) { return matrix + ".scales"; }
 inline constexpr const char* kWordEmb = "embeddings.word";
 inline constexpr const char* kPosEmb = "embeddings.position";
 inline constexpr const char* kTypeEmb = "embeddings.token_type";

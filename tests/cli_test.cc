@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crossenc/model_file.h"
 #include "test_util.h"
 
 namespace {
@@ -76,7 +77,7 @@ TEST(Cli, HelpForEveryCommand) {
 TEST(Cli, ConvertAndInfo) {
   const auto r = run("info " + model());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("crossenc v1"), std::string::npos);
+  EXPECT_NE(r.out.find("crossenc v" + std::to_string(crossenc::kModelFormatVersion)), std::string::npos);
   EXPECT_NE(r.out.find("layers 2, hidden 32, heads 2"), std::string::npos);
   EXPECT_NE(r.out.find("layer.1.ffn.out.weight"), std::string::npos);
   EXPECT_NE(r.out.find("tensors (33)"), std::string::npos);

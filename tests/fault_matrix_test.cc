@@ -325,7 +325,8 @@ TEST(FaultMatrix, FlippedByteInEverySection) {
 
 TEST(FaultMatrix, WrongFormatVersion) {
   const fs::path dir = fresh_dir("version");
-  for (uint32_t version : {0u, 2u, 99u, 0xFFFFFFFFu}) {
+  // 1 (the oldest) and kModelFormatVersion load; one above, below, and far off do not.
+  for (uint32_t version : {0u, kModelFormatVersion + 1, 99u, 0xFFFFFFFFu}) {
     auto bytes = tiny_image();
     std::memcpy(bytes.data() + offsetof(FileHeader, version), &version, 4);
     const fs::path p = dir / ("v" + std::to_string(version) + ".cenc");
@@ -335,8 +336,9 @@ TEST(FaultMatrix, WrongFormatVersion) {
       const auto r = std::string(cmd) == "info"
                          ? run_cli({"info", p.string()})
                          : run_cli({"score", "-m", p.string(), "-i", "-"}, {.stdin_text = "{}"});
-      expect_clean_failure(
-          r, "format version " + std::to_string(version) + "; this build reads version 1");
+      expect_clean_failure(r, "format version " + std::to_string(version) +
+                                  "; this build reads versions 1 to " +
+                                  std::to_string(kModelFormatVersion));
     }
   }
 }

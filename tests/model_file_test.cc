@@ -202,6 +202,29 @@ TEST(ModelFile, Int8ScalesAreValidated) {
             serialize_model(good->config(), good->tokenizer_config(), good->vocab(), tensors));
       },
       "has no scales tensor");
+  // Only encoder layer matrices may be INT8: not a layer's bias, even with a scales tensor.
+  tensors = tensors_of(*good);
+  const std::string bias = tensor_names::layer(0, tensor_names::kQkvB);
+  for (auto& t : tensors) {
+    if (t.info.name != bias) continue;
+    const int64_t n = t.info.shape[0];
+    t.info.dtype = DType::I8;
+    t.bytes.assign(static_cast<size_t>(n), 1);
+    t.info.nbytes = t.bytes.size();
+    const std::vector<float> ones(static_cast<size_t>(n), 1.0f);
+    TensorData s{{.name = tensor_names::int8_scales(bias), .dtype = DType::F32, .shape = {n}}, {}};
+    s.bytes.resize(ones.size() * sizeof(float));
+    std::memcpy(s.bytes.data(), ones.data(), s.bytes.size());
+    s.info.nbytes = s.bytes.size();
+    tensors.push_back(std::move(s));
+    break;
+  }
+  expect_error(
+      [&] {
+        ModelFile::from_bytes(
+            serialize_model(good->config(), good->tokenizer_config(), good->vocab(), tensors));
+      },
+      "only encoder layer matrices may be");
 }
 
 // Version 1 files (F32/F16 only) still load; an INT8 tensor in one is refused.

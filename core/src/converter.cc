@@ -291,7 +291,7 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
   const DType mat = options.dtype;
   std::vector<TensorData> out;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
-    if (mat == DType::I8 && shape.size() == 2 && name.rfind("layer.", 0) == 0) {
+    if (mat == DType::I8 && tn::is_layer_matrix(name, shape)) {
       auto [q, scales] = make_int8_tensors(name, shape, v);
       out.push_back(std::move(q));
       out.push_back(std::move(scales));

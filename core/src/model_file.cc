@@ -402,7 +402,7 @@ void ModelFile::validate_int8_matrix(const std::string& where, const TensorInfo&
     throw Error(where + ": tensor '" + t.name + "' is INT8, which format version " +
                 std::to_string(header_.version) + " does not allow");
   }
-  if (t.name.rfind("layer.", 0) != 0) {
+  if (!tensor_names::is_layer_matrix(t.name, t.shape)) {
     throw Error(where + ": tensor '" + t.name + "' is INT8; only encoder layer matrices may be");
   }
   const std::string scales_name = tensor_names::int8_scales(t.name);

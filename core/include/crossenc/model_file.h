@@ -118,6 +118,10 @@ class ModelFile {
 // Canonical tensor names of the .cenc file (the converter maps Hugging Face names to these).
 namespace tensor_names {
 std::string layer(int i, const char* suffix);  // "layer.{i}.{suffix}"
+// An encoder layer matrix: what `convert --dtype int8` stores as INT8, and all a file may.
+inline bool is_layer_matrix(const std::string& name, const std::vector<int64_t>& shape) {
+  return shape.size() == 2 && name.rfind("layer.", 0) == 0;
+}
 // The per-row F32 scales of an INT8 matrix: "{matrix}.scales".
 inline std::string int8_scales(const std::string& matrix) { return matrix + ".scales"; }
 inline constexpr const char* kWordEmb = "embeddings.word";

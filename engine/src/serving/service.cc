@@ -51,6 +51,10 @@ struct Service::Impl {
   serving::ReplicaPool replicas;
   std::unique_ptr<serving::TokenizerPool> tokenizers;  // null: callers tokenize themselves
   std::atomic<size_t> admitted_pairs{0};               // admitted and not yet answered
+  // Callers between the accepting check and handing their request to the pipeline. Shutdown
+  // clears `accepting`, then waits for this to reach 0 before closing the pipeline, so a
+  // request counted as queued is never refused (a counter, not a lock: no writer starvation).
+  std::atomic<int> admitting{0};
   std::atomic<bool> accepting{true};
   std::once_flag shutdown_once;
 
@@ -91,6 +95,7 @@ struct Service::Impl {
   void shutdown() {
     std::call_once(shutdown_once, [this] {
       accepting = false;
+      while (admitting.load() > 0) std::this_thread::yield();
       // Upstream first: every queued request is tokenized into the batcher before it closes,
       // and the replicas drain the batcher before they exit.
       if (tokenizers) tokenizers->close_and_join();
@@ -113,6 +118,16 @@ std::vector<float> Service::score(std::span<const Pair> pairs, const ScoreReques
                                   RequestTiming* timing) {
   Impl& s = *impl_;
   const Clock::time_point arrival = Clock::now();
+  struct Admitting {  // seq_cst pairs with shutdown(): it sees us, or we see it
+    std::atomic<int>& count;
+    bool held = true;
+    explicit Admitting(std::atomic<int>& c) : count(c) { count.fetch_add(1); }
+    void done() {
+      if (held) count.fetch_sub(1);
+      held = false;
+    }
+    ~Admitting() { done(); }
+  } admitting{s.admitting};
   if (!s.accepting) {
     s.metrics.record_error();
     throw Error("the service is shut down");
@@ -149,6 +164,7 @@ std::vector<float> Service::score(std::span<const Pair> pairs, const ScoreReques
     serving::tokenize_and_queue(s.engine().tokenizer(), s.engine().info().max_length, req, 0,
                                 req->size(), s.batcher);
   }
+  admitting.done();
   if (const std::optional<serving::Failure> failure = req->wait()) {
     s.metrics.record_error();
     if (failure->kind == serving::Failure::Kind::InvalidRequest) {

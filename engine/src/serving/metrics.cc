@@ -71,7 +71,6 @@ MetricsSnapshot MetricsRecorder::snapshot(size_t queued_pairs) const {
     s.avg_batch_pairs = static_cast<double>(pairs_) / static_cast<double>(batches_);
     s.avg_batch_tokens = static_cast<double>(tokens_) / static_cast<double>(batches_);
   }
-  s.padding_waste_pct = 0;  // batches are packed: no pad token is ever computed
   if (padded_tokens_ > 0) {
     s.padded_baseline_waste_pct =
         100.0 * static_cast<double>(padded_tokens_ - tokens_) / static_cast<double>(padded_tokens_);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "crossenc/process_stats.h"
 #include "stats.h"
 
 namespace crossenc::bench {

@@ -1,7 +1,7 @@
 // MetricsRecorder: aggregation of per-request and per-batch numbers into MetricsSnapshot.
 #include "serving/metrics.h"
 
-#include "serving/process_stats.h"
+#include "crossenc/process_stats.h"
 
 namespace crossenc::serving {
 

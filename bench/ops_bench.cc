@@ -21,6 +21,7 @@
 
 #include "cpu_ops.h"
 #include "crossenc/half.h"
+#include "crossenc/process_stats.h"
 #include "gemm_amx.h"
 
 namespace crossenc::cpu {
@@ -50,12 +51,6 @@ std::vector<float> random_floats(size_t n, uint32_t seed, float lo = -1.0f, floa
 double thread_cpu_seconds() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-double process_cpu_seconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 

@@ -197,9 +197,6 @@ std::string render_prometheus(const ExpositionInput& in) {
            core.avg_batch_pairs);
   w.single("crossenc_batch_tokens_avg", "gauge", "Mean tokens per batch since start.",
            core.avg_batch_tokens);
-  w.single("crossenc_padding_waste_ratio", "gauge",
-           "Share of computed tokens that were padding (packed batches: 0).",
-           core.padding_waste_pct / 100.0);
   w.single("crossenc_padded_baseline_waste_ratio", "gauge",
            "Share that padding every batch to its longest pair would have wasted.",
            core.padded_baseline_waste_pct / 100.0);

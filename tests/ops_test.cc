@@ -113,9 +113,7 @@ TEST_P(OpsTest, GemmMatchesReference) {
                                    std::to_string(s.k) + " act " +
                                    std::to_string(static_cast<int>(act)) + " w " +
                                    std::string(dtype_name(wt)) + (with_bias ? " bias" : "");
-          // F16 activations (where a backend keeps them) are rounded: allow for it.
-          const bool f16_acts = backend_->activation_dtype(wt) == DType::F16;
-          expect_close(read(out), want, f16_acts ? 2e-2 : 1e-4, what);
+          expect_close(read(out), want, 1e-4, what);
         }
       }
     }

@@ -72,7 +72,6 @@ RunResult synthetic_run(int index, int batch, int conc, double base_ms) {
     s.inference_ms = base_ms - 6.0;
     s.queue_ms = 3.0;
     s.has_padding = true;
-    s.padding_pct = 0.0;
     s.padded_baseline_pct = 40.0;
     r.samples.push_back(s);
   }

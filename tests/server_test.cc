@@ -647,7 +647,7 @@ TEST_F(ServerTest, HttpHealthInfoMetrics) {
            "crossenc_queue_depth_pairs",
            "crossenc_batch_pairs_avg",
            "crossenc_batch_tokens_avg",
-           "crossenc_padding_waste_ratio",
+           "crossenc_padded_baseline_waste_ratio",
            "crossenc_replica_busy_seconds_total{replica=\"0\"",
            "crossenc_tokenize_seconds{quantile=\"0.5\"}",
            "process_resident_memory_bytes",

@@ -469,7 +469,6 @@ TEST_F(ServiceTest, MetricsAddUp) {
   EXPECT_NEAR(m.avg_batch_pairs * static_cast<double>(m.batches), static_cast<double>(pairs), 1e-6);
   EXPECT_NEAR(m.avg_batch_tokens * static_cast<double>(m.batches), static_cast<double>(tokens),
               1e-6);
-  EXPECT_EQ(m.padding_waste_pct, 0);
   EXPECT_GT(m.padded_baseline_waste_pct, 0);  // the lengths differ, so padding would waste
   EXPECT_LT(m.padded_baseline_waste_pct, 100);
   EXPECT_EQ(m.queued_pairs, 0u);

@@ -51,16 +51,7 @@ void print_profile(const Engine& engine, const EngineArgs& args) {
 }
 
 Options to_options(const EngineArgs& a) {
-  Options o;
-  o.backend = a.backend;
-  o.threads = a.threads;
-  o.batch_size = a.batch_size;
-  o.max_batch_tokens = a.max_batch_tokens;
-  o.max_length = a.max_length;
-  if (!a.dtype.empty()) o.dtype = parse_dtype(a.dtype);
-  o.device = a.device;
-  o.gemm = a.gemm;
-  o.profile = a.profile;
+  Options o = a.options();
   if (a.batch_size < 1) throw Error("--batch-size must be >= 1");
   if (a.threads < 0) throw Error("--threads must be >= 0");
   return o;

@@ -12,23 +12,15 @@
 #include <vector>
 
 #include "crossenc/engine.h"
+#include "crossenc/engine_flags.h"
 
 namespace crossenc::cli {
 
 using ordered_json = nlohmann::ordered_json;
 
-// Flags every model-running subcommand takes.
-struct EngineArgs {
+// Flags every model-running subcommand takes: the model and the engine flags.
+struct EngineArgs : EngineFlags {
   std::string model;
-  std::string backend = "cpu";
-  int threads = 0;
-  int batch_size = 32;
-  int max_batch_tokens = 0;
-  int max_length = 0;
-  std::string dtype;  // "" = the model file's
-  int device = -1;
-  std::string gemm = "auto";
-  bool profile = false;
 };
 void add_engine_options(CLI::App* app, EngineArgs& args, bool model_required = true);
 // --profile, for the commands that run one Engine and print its per-op table when done.

@@ -122,7 +122,6 @@ class CpuBackend final : public Backend {
     return device_ + " (" + std::to_string(pool_.size()) + " threads, gemm " +
            cpu::kernel_config_name(config_) + ")";
   }
-  DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override {
     if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 && dtype != DType::I8) {

@@ -22,7 +22,6 @@ class VulkanBackend final : public Backend {
 
   std::string name() const override { return "vulkan"; }
   std::string device_name() const override { return ctx_->info.name; }
-  DType activation_dtype(DType) const override { return DType::F32; }
 
   Tensor load_weight(const ModelFile& file, const std::string& name, DType dtype) override;
   Tensor scratch(int64_t rows, int64_t cols, DType dtype) override;

@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "crossenc/engine_flags.h"
+
 namespace crossenc::bench {
 
 namespace {
@@ -214,15 +216,17 @@ size_t RunConfig::planned_pairs() const {
 }
 
 Options RunConfig::engine_options() const {
-  Options o;
-  o.backend = engine.backend;
-  o.gemm = engine.gemm;
-  o.threads = engine.threads;
-  o.max_length = engine.max_length;
-  o.device = engine.device;
-  o.batch_size = service.max_batch_pairs;
-  if (!engine.dtype.empty()) o.dtype = parse_dtype(engine.dtype);
-  return o;
+  // The batch caps are the Batcher's (service); experiments take no --profile.
+  const EngineFlags flags{.backend = engine.backend,
+                          .threads = engine.threads,
+                          .batch_size = service.max_batch_pairs,
+                          .max_batch_tokens = service.max_batch_tokens,
+                          .max_length = engine.max_length,
+                          .dtype = engine.dtype,
+                          .device = engine.device,
+                          .gemm = engine.gemm,
+                          .profile = false};
+  return flags.options();
 }
 
 std::string RunConfig::describe_load() const {

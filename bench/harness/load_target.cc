@@ -348,8 +348,6 @@ MetricsSnapshot parse_prometheus_metrics(const std::string& text) {
       m.avg_batch_pairs = v;
     else if (name == "crossenc_batch_tokens_avg")
       m.avg_batch_tokens = v;
-    else if (name == "crossenc_padding_waste_ratio")
-      m.padding_waste_pct = v * 100.0;
     else if (name == "crossenc_padded_baseline_waste_ratio")
       m.padded_baseline_waste_pct = v * 100.0;
     else if (name == "crossenc_queue_depth_pairs")

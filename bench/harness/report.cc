@@ -31,6 +31,10 @@ std::string f2(double v) { return fmt("%.2f", v); }
 std::string f3(double v) { return fmt("%.3f", v); }
 std::string ms1(double v) { return fmt("%.1fms", v); }
 
+// The seed's Padding Waste: batches run packed, so no pad token is computed and it is 0 wherever
+// the target reported its tokens (Padded-Baseline Waste is what padding would have cost).
+constexpr double kPaddingWastePct = 0.0;
+
 // ---- document model -----------------------------------------------------------------------
 
 struct Block {
@@ -358,18 +362,13 @@ std::string config_title(const RunResult& run) {
   return t;
 }
 
-// ---- the report ---------------------------------------------------------------------------
+// ---- the report: one renderer per section, in the seed's order ---------------------------
 
-ReportFiles render_report(const ExperimentResult& res) {
+namespace {
+
+// Title, description and the settings every config shares (model, backend, batching, host).
+void render_header(Doc& doc, const ExperimentResult& res) {
   const Experiment& ex = res.experiment;
-  std::vector<RunStats> stats;
-  for (const auto& r : res.runs) stats.push_back(compute_run_stats(r));
-  std::vector<size_t> ok_runs;
-  for (size_t i = 0; i < res.runs.size(); ++i) {
-    if (res.runs[i].error.empty() && stats[i].pairs > 0) ok_runs.push_back(i);
-  }
-
-  Doc doc;
   doc.h(1, ex.name);
   if (!ex.description.empty()) doc.p("_" + ex.description + "_");
   doc.p("**Timestamp:** " + res.timestamp);
@@ -415,90 +414,94 @@ ReportFiles render_report(const ExperimentResult& res) {
              ? "each request is one query with B of its passages"
              : "each request is B pairs drawn at random") +
         " | **Experiment:** `" + ex.source_path + "` | **Total Time:** " + f1(res.total_s) + "s");
+}
 
-  // Results Summary.
+void render_results_summary(Doc& doc, const ExperimentResult& res,
+                            const std::vector<RunStats>& stats) {
   doc.h(2, "Results Summary");
-  {
-    std::vector<std::vector<std::string>> rows;
-    for (size_t i = 0; i < res.runs.size(); ++i) {
-      const RunResult& r = res.runs[i];
-      const RunStats& s = stats[i];
-      const std::string b = std::to_string(r.config.load.batch),
-                        c = std::to_string(r.config.load.concurrency);
-      if (!r.error.empty()) {
-        rows.push_back({b, c, "0", "-", "-", "-", "-", "-", "-", "-",
-                        r.config.label + (r.config.label.empty() ? "" : ": ") + "skipped"});
-        continue;
-      }
-      rows.push_back({b, c, std::to_string(s.pairs), f2(s.wall_s), ms1(s.latency.avg),
-                      ms1(s.latency.p95), ms1(s.latency.p99), f1(s.throughput.avg),
-                      f1(s.throughput.p95), f1(s.pairs_per_s), r.config.label});
-    }
-    doc.table({"Batch", "Conc", "Pairs", "Time(s)", "Lat Avg", "Lat P95", "Lat P99", "TP Avg",
-               "TP P95", "Pairs/s", "Config"},
-              rows);
-    doc.p(
-        "TP is the seed's per-request throughput (pairs / request latency); Pairs/s is "
-        "pairs / wall-clock time of the config, the number that grows with concurrency.");
-  }
-
-  // Detailed Metrics.
-  doc.h(2, "Detailed Metrics");
+  std::vector<std::vector<std::string>> rows;
   for (size_t i = 0; i < res.runs.size(); ++i) {
     const RunResult& r = res.runs[i];
     const RunStats& s = stats[i];
-    doc.h(3, "Config " + std::to_string(r.index) + ": " + config_title(r));
-    if (r.target.kind.empty() || r.target.kind == "in-process") {
-      doc.p("**Settings:** " + r.config.describe());
-    } else {
-      // A server runs with its own engine and batching settings, whatever the YAML says.
-      doc.p("**Settings:** " + r.config.describe_load() + "; engine and batching: the server's" +
-            (r.target.service ? " (" + batching_line(*r.target.service) + ")" : std::string()));
-    }
+    const std::string b = std::to_string(r.config.load.batch),
+                      c = std::to_string(r.config.load.concurrency);
     if (!r.error.empty()) {
-      doc.p("**Skipped:** " + r.error);
+      rows.push_back({b, c, "0", "-", "-", "-", "-", "-", "-", "-",
+                      r.config.label + (r.config.label.empty() ? "" : ": ") + "skipped"});
       continue;
     }
-    std::string total = "**Total:** " + std::to_string(s.pairs) + " pairs in " + f2(s.wall_s) +
-                        "s (" + f1(s.pairs_per_s) + " pairs/s; " + std::to_string(s.requests) +
-                        " requests, " + std::to_string(s.failed) + " failed; setup " +
-                        f2(r.setup_s) + "s)";
-    doc.p(total);
-    if (!s.first_error.empty()) doc.p("**First Error:** " + s.first_error);
-    const auto detail = [&](const Summary& x) {
-      return std::vector<std::vector<std::string>>{
-          {"Average", f2(x.avg)}, {"Min", f2(x.min)}, {"Max", f2(x.max)}, {"Std Dev", f2(x.std)},
-          {"P50", f2(x.p50)},     {"P90", f2(x.p90)}, {"P95", f2(x.p95)}, {"P99", f2(x.p99)}};
-    };
-    doc.h(4, "Latency (ms)");
-    doc.table({"Metric", "Value"}, detail(s.latency));
-    doc.h(4, "Throughput (pairs/s)");
-    doc.table({"Metric", "Value"}, detail(s.throughput));
-    doc.h(4, "Latency vs Throughput Analysis");
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& b : s.buckets) {
-      rows.push_back({b.range, f2(b.avg_tp), f2(b.min_tp), f2(b.max_tp), std::to_string(b.count)});
-    }
-    doc.table({"Latency Range", "Avg Throughput", "Min Throughput", "Max Throughput", "Count"},
-              rows);
-    doc.p("**Correlation:** " + f3(s.correlation) +
-          " (negative correlation expected: lower latency = higher throughput)");
-    if (r.has_service) {
-      const ServiceTotals& t = r.service;
-      doc.h(4, "Serving Core");
-      doc.table({"Metric", "Value"},
-                {{"Batches", std::to_string(t.batches)},
-                 {"Avg Batch Pairs", f2(t.avg_batch_pairs)},
-                 {"Avg Batch Tokens", f1(t.avg_batch_tokens)},
-                 {"Tokens", std::to_string(t.tokens)},
-                 {"Padding Waste (%)", f1(t.padding_waste_pct)},
-                 {"Padded-Baseline Waste (%)", f1(t.padded_baseline_waste_pct)},
-                 {"Rejected (overloaded)", std::to_string(t.rejected)},
-                 {"Peak Memory (MB)", f1(static_cast<double>(t.peak_rss_bytes) / 1048576.0)}});
-    }
+    rows.push_back({b, c, std::to_string(s.pairs), f2(s.wall_s), ms1(s.latency.avg),
+                    ms1(s.latency.p95), ms1(s.latency.p99), f1(s.throughput.avg),
+                    f1(s.throughput.p95), f1(s.pairs_per_s), r.config.label});
   }
+  doc.table({"Batch", "Conc", "Pairs", "Time(s)", "Lat Avg", "Lat P95", "Lat P99", "TP Avg",
+             "TP P95", "Pairs/s", "Config"},
+            rows);
+  doc.p(
+      "TP is the seed's per-request throughput (pairs / request latency); Pairs/s is "
+      "pairs / wall-clock time of the config, the number that grows with concurrency.");
+}
 
-  // Overall Summary.
+// One config of Detailed Metrics: settings, totals, latency and throughput tables.
+void render_config_details(Doc& doc, const RunResult& r, const RunStats& s) {
+  doc.h(3, "Config " + std::to_string(r.index) + ": " + config_title(r));
+  if (r.target.kind.empty() || r.target.kind == "in-process") {
+    doc.p("**Settings:** " + r.config.describe());
+  } else {
+    // A server runs with its own engine and batching settings, whatever the YAML says.
+    doc.p("**Settings:** " + r.config.describe_load() + "; engine and batching: the server's" +
+          (r.target.service ? " (" + batching_line(*r.target.service) + ")" : std::string()));
+  }
+  if (!r.error.empty()) {
+    doc.p("**Skipped:** " + r.error);
+    return;
+  }
+  std::string total = "**Total:** " + std::to_string(s.pairs) + " pairs in " + f2(s.wall_s) +
+                      "s (" + f1(s.pairs_per_s) + " pairs/s; " + std::to_string(s.requests) +
+                      " requests, " + std::to_string(s.failed) + " failed; setup " + f2(r.setup_s) +
+                      "s)";
+  doc.p(total);
+  if (!s.first_error.empty()) doc.p("**First Error:** " + s.first_error);
+  const auto detail = [&](const Summary& x) {
+    return std::vector<std::vector<std::string>>{
+        {"Average", f2(x.avg)}, {"Min", f2(x.min)}, {"Max", f2(x.max)}, {"Std Dev", f2(x.std)},
+        {"P50", f2(x.p50)},     {"P90", f2(x.p90)}, {"P95", f2(x.p95)}, {"P99", f2(x.p99)}};
+  };
+  doc.h(4, "Latency (ms)");
+  doc.table({"Metric", "Value"}, detail(s.latency));
+  doc.h(4, "Throughput (pairs/s)");
+  doc.table({"Metric", "Value"}, detail(s.throughput));
+  doc.h(4, "Latency vs Throughput Analysis");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : s.buckets) {
+    rows.push_back({b.range, f2(b.avg_tp), f2(b.min_tp), f2(b.max_tp), std::to_string(b.count)});
+  }
+  doc.table({"Latency Range", "Avg Throughput", "Min Throughput", "Max Throughput", "Count"}, rows);
+  doc.p("**Correlation:** " + f3(s.correlation) +
+        " (negative correlation expected: lower latency = higher throughput)");
+  if (r.has_service) {
+    const ServiceTotals& t = r.service;
+    doc.h(4, "Serving Core");
+    doc.table({"Metric", "Value"},
+              {{"Batches", std::to_string(t.batches)},
+               {"Avg Batch Pairs", f2(t.avg_batch_pairs)},
+               {"Avg Batch Tokens", f1(t.avg_batch_tokens)},
+               {"Tokens", std::to_string(t.tokens)},
+               {"Padded-Baseline Waste (%)", f1(t.padded_baseline_waste_pct)},
+               {"Rejected (overloaded)", std::to_string(t.rejected)},
+               {"Peak Memory (MB)", f1(static_cast<double>(t.peak_rss_bytes) / 1048576.0)}});
+  }
+}
+
+void render_detailed_metrics(Doc& doc, const ExperimentResult& res,
+                             const std::vector<RunStats>& stats) {
+  doc.h(2, "Detailed Metrics");
+  for (size_t i = 0; i < res.runs.size(); ++i) render_config_details(doc, res.runs[i], stats[i]);
+}
+
+void render_overall_summary(Doc& doc, const ExperimentResult& res,
+                            const std::vector<RunStats>& stats,
+                            const std::vector<size_t>& ok_runs) {
   doc.h(2, "Overall Summary");
   if (ok_runs.empty()) {
     doc.p("No config produced a measurement.");
@@ -532,267 +535,282 @@ ReportFiles render_report(const ExperimentResult& res) {
               " failed requests",
           "all configs"}});
   }
+}
 
-  // Rounds of the same config side by side: the run-to-run spread on this machine.
-  if (ex.repeat > 1) {
-    doc.h(2, "Repeat Summary");
-    std::map<int, std::vector<size_t>> by_base;
-    for (size_t i : ok_runs) by_base[res.runs[i].config.base].push_back(i);
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& [base, idx] : by_base) {
-      std::vector<double> tp, lat;
-      for (size_t i : idx) {
-        tp.push_back(stats[i].pairs_per_s);
-        lat.push_back(stats[i].latency.avg);
-      }
-      const Summary t = summarize(tp), l = summarize(lat);
-      rows.push_back({short_name(res.runs[idx.front()]), std::to_string(idx.size()), f1(t.p50),
-                      f1(t.min), f1(t.max), f1(t.p50 > 0 ? (t.max - t.min) / t.p50 * 100.0 : 0.0),
-                      f1(l.p50)});
+// Rounds of the same config side by side: the run-to-run spread on this machine.
+void render_repeat_summary(Doc& doc, const ExperimentResult& res,
+                           const std::vector<RunStats>& stats, const std::vector<size_t>& ok_runs) {
+  if (res.experiment.repeat <= 1) return;
+  doc.h(2, "Repeat Summary");
+  std::map<int, std::vector<size_t>> by_base;
+  for (size_t i : ok_runs) by_base[res.runs[i].config.base].push_back(i);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [base, idx] : by_base) {
+    std::vector<double> tp, lat;
+    for (size_t i : idx) {
+      tp.push_back(stats[i].pairs_per_s);
+      lat.push_back(stats[i].latency.avg);
     }
-    doc.table({"Config", "Rounds", "Pairs/s Median", "Pairs/s Min", "Pairs/s Max", "Spread (%)",
-               "Lat Avg Median (ms)"},
+    const Summary t = summarize(tp), l = summarize(lat);
+    rows.push_back({short_name(res.runs[idx.front()]), std::to_string(idx.size()), f1(t.p50),
+                    f1(t.min), f1(t.max), f1(t.p50 > 0 ? (t.max - t.min) / t.p50 * 100.0 : 0.0),
+                    f1(l.p50)});
+  }
+  doc.table({"Config", "Rounds", "Pairs/s Median", "Pairs/s Min", "Pairs/s Max", "Spread (%)",
+             "Lat Avg Median (ms)"},
+            rows);
+  doc.p(
+      "Each round runs every config once, rounds one after the other; Spread = (max - min) "
+      "/ median: differences between configs smaller than it are noise.");
+}
+
+// Dashboard Metrics Summary: the sampled process numbers and the per-request stages.
+void render_dashboard_summary(Doc& doc, const ExperimentResult& res) {
+  const Experiment& ex = res.experiment;
+  doc.h(2, "Dashboard Metrics Summary");
+  std::vector<double> mem, cpu, tok, inf, que, pad, base;
+  bool server_side = false;
+  for (const auto& r : res.runs) {
+    for (const auto& t : r.samples) {
+      mem.push_back(t.rss_mb);
+      cpu.push_back(t.cpu_pct);
+      server_side = server_side || t.server_side;
+      if (t.has_padding) {
+        pad.push_back(kPaddingWastePct);
+        base.push_back(t.padded_baseline_pct);
+      }
+    }
+    for (const auto& q : r.requests) {
+      if (!q.ok || !q.has_stages) continue;
+      tok.push_back(q.server.tokenize_ms);
+      inf.push_back(q.server.inference_ms);
+      que.push_back(q.server.queue_ms);
+    }
+  }
+  const auto row = [](const std::string& name, const std::vector<double>& v) {
+    if (v.empty()) return std::vector<std::string>{name, "n/a", "n/a", "n/a", "n/a", "n/a"};
+    return stat_row(name, summarize(v));
+  };
+  doc.table({"Metric", "Avg", "Min", "Max", "P50", "P95"},
+            {row("Memory (MB)", mem), row("CPU Usage (%)", cpu), row("Tokenization (ms)", tok),
+             row("Inference (ms)", inf), row("Queue Wait (ms)", que), row("Padding Waste (%)", pad),
+             row("Padded-Baseline Waste (%)", base)});
+  doc.p(std::string("Memory and CPU: resident memory and CPU time of the ") +
+        (server_side ? "serving process (in-process: the engine and the load generator together)"
+                     : "load generator (the target reports no process numbers)") +
+        ", sampled every " + std::to_string(ex.sample_ms) + " ms; CPU 100% = one core of " +
+        std::to_string(res.host.cores) +
+        ". Tokenization / Inference / Queue Wait: per request, as the serving core measured "
+        "them. Padding Waste: padding the batches computed (packed batches: 0 by "
+        "construction); Padded-Baseline Waste: what padding every batch to its longest pair "
+        "would have wasted, the seed's way of running batches.");
+}
+
+// Stage Breakdown: shares of the summed latency, then the mean stages of each config.
+void render_stage_breakdown(Doc& doc, const ExperimentResult& res,
+                            const std::vector<RunStats>& stats,
+                            const std::vector<size_t>& ok_runs) {
+  doc.h(3, "Stage Breakdown");
+  double t_tok = 0, t_que = 0, t_inf = 0, t_cli = 0, t_srv = 0, t_cli_srv = 0;
+  for (const auto& r : res.runs) {
+    for (const auto& q : r.requests) {
+      if (!q.ok) continue;
+      if (q.has_stages) {
+        t_tok += q.server.tokenize_ms;
+        t_que += q.server.queue_ms;
+        t_inf += q.server.inference_ms;
+        t_cli += q.latency_ms;
+      }
+      if (q.has_server_total) {
+        t_srv += q.server.total_ms;
+        t_cli_srv += q.latency_ms;
+      }
+    }
+  }
+  const auto pct = [](double x, double of) { return f1(of > 0 ? x / of * 100.0 : 0.0) + "%"; };
+  if (t_cli > 0) {
+    doc.table({"Stage", "Percentage"},
+              {{"Tokenization", pct(t_tok, t_cli)},
+               {"Queue Wait", pct(t_que, t_cli)},
+               {"Model Inference", pct(t_inf, t_cli)},
+               {"Other/gRPC", pct(std::max(0.0, t_cli - t_tok - t_que - t_inf), t_cli)}});
+  } else if (t_cli_srv > 0) {
+    doc.table({"Stage", "Percentage"},
+              {{"Server (tokenization + queue + inference)", pct(t_srv, t_cli_srv)},
+               {"Other/gRPC", pct(std::max(0.0, t_cli_srv - t_srv), t_cli_srv)}});
+  } else {
+    doc.table({"Stage", "Percentage"}, {{"Client round trip (no server split)", "100.0%"}});
+  }
+  doc.p(
+      "Shares of the summed request latency. Queue Wait includes waiting for a batch to "
+      "form and for a replica; Other/gRPC is the client's latency minus the server's "
+      "(transport and serialisation; in process, the call itself).");
+
+  doc.h(3, "Stage Breakdown by Config");
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i : ok_runs) {
+    const RunStats& s = stats[i];
+    const std::string na = "n/a";
+    rows.push_back({std::to_string(res.runs[i].index) + ": " + short_name(res.runs[i]),
+                    s.has_stages ? f2(s.tokenize_ms) : na, s.has_stages ? f2(s.queue_ms) : na,
+                    s.has_stages ? f2(s.inference_ms) : na,
+                    s.has_server_total ? f2(s.other_ms) : na, f2(s.client_ms)});
+  }
+  doc.table({"Config", "Tokenization (ms)", "Queue Wait (ms)", "Inference (ms)", "Other/gRPC (ms)",
+             "Latency (ms)"},
+            rows);
+}
+
+// Per-Worker Statistics: one row per engine replica, else per client thread.
+void render_per_worker_stats(Doc& doc, const ExperimentResult& res,
+                             const std::vector<size_t>& ok_runs) {
+  doc.h(3, "Per-Worker Statistics");
+  std::vector<std::vector<std::string>> rows;
+  bool replicas = false;
+  for (size_t i : ok_runs) {
+    const RunResult& r = res.runs[i];
+    for (const auto& w : r.workers) {
+      replicas = true;
+      const double wall_ms = std::max(1e-9, r.wall_s * 1e3);
+      rows.push_back(
+          {std::to_string(r.index) + "." + w.id, f1(w.avg_batch_ms), f1(w.p95_batch_ms),
+           f1(static_cast<double>(w.pairs) / std::max(1e-9, r.wall_s)), std::to_string(w.pairs),
+           std::to_string(w.batches),
+           f1(w.batches ? static_cast<double>(w.pairs) / static_cast<double>(w.batches) : 0.0),
+           f1(std::min(100.0, w.busy_ms / wall_ms * 100.0)), w.backend});
+    }
+  }
+  if (replicas) {
+    doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries",
+               "Batches", "Avg Batch Pairs", "Busy (%)", "Backend"},
               rows);
     doc.p(
-        "Each round runs every config once, rounds one after the other; Spread = (max - min) "
-        "/ median: differences between configs smaller than it are noise.");
-  }
-
-  // Dashboard Metrics Summary.
-  doc.h(2, "Dashboard Metrics Summary");
-  {
-    std::vector<double> mem, cpu, tok, inf, que, pad, base;
-    bool server_side = false;
-    for (const auto& r : res.runs) {
-      for (const auto& t : r.samples) {
-        mem.push_back(t.rss_mb);
-        cpu.push_back(t.cpu_pct);
-        server_side = server_side || t.server_side;
-        if (t.has_padding) {
-          pad.push_back(t.padding_pct);
-          base.push_back(t.padded_baseline_pct);
-        }
-      }
-      for (const auto& q : r.requests) {
-        if (!q.ok || !q.has_stages) continue;
-        tok.push_back(q.server.tokenize_ms);
-        inf.push_back(q.server.inference_ms);
-        que.push_back(q.server.queue_ms);
-      }
-    }
-    const auto row = [](const std::string& name, const std::vector<double>& v) {
-      if (v.empty()) return std::vector<std::string>{name, "n/a", "n/a", "n/a", "n/a", "n/a"};
-      return stat_row(name, summarize(v));
-    };
-    doc.table({"Metric", "Avg", "Min", "Max", "P50", "P95"},
-              {row("Memory (MB)", mem), row("CPU Usage (%)", cpu), row("Tokenization (ms)", tok),
-               row("Inference (ms)", inf), row("Queue Wait (ms)", que),
-               row("Padding Waste (%)", pad), row("Padded-Baseline Waste (%)", base)});
-    doc.p(std::string("Memory and CPU: resident memory and CPU time of the ") +
-          (server_side ? "serving process (in-process: the engine and the load generator together)"
-                       : "load generator (the target reports no process numbers)") +
-          ", sampled every " + std::to_string(ex.sample_ms) + " ms; CPU 100% = one core of " +
-          std::to_string(res.host.cores) +
-          ". Tokenization / Inference / Queue Wait: per request, as the serving core measured "
-          "them. Padding Waste: padding the batches computed (packed batches: 0 by "
-          "construction); Padded-Baseline Waste: what padding every batch to its longest pair "
-          "would have wasted, the seed's way of running batches.");
-
-    doc.h(3, "Stage Breakdown");
-    double t_tok = 0, t_que = 0, t_inf = 0, t_cli = 0, t_srv = 0, t_cli_srv = 0;
-    for (const auto& r : res.runs) {
+        "Workers are engine replicas (Worker ID = config.replica). Latency is per batch; "
+        "Throughput and Queries count pairs; P95 includes the warmup batches.");
+  } else {
+    // No replica counters from this target: one row per client thread instead.
+    for (size_t i : ok_runs) {
+      const RunResult& r = res.runs[i];
+      std::map<int, std::vector<double>> lat;
+      std::map<int, size_t> pairs;
       for (const auto& q : r.requests) {
         if (!q.ok) continue;
-        if (q.has_stages) {
-          t_tok += q.server.tokenize_ms;
-          t_que += q.server.queue_ms;
-          t_inf += q.server.inference_ms;
-          t_cli += q.latency_ms;
-        }
-        if (q.has_server_total) {
-          t_srv += q.server.total_ms;
-          t_cli_srv += q.latency_ms;
-        }
+        lat[q.client].push_back(q.latency_ms);
+        pairs[q.client] += q.pairs;
+      }
+      for (const auto& [c, v] : lat) {
+        const Summary s = summarize(v);
+        rows.push_back({std::to_string(r.index) + ".c" + std::to_string(c), f1(s.avg), f1(s.p95),
+                        f1(static_cast<double>(pairs[c]) / std::max(1e-9, r.wall_s)),
+                        std::to_string(pairs[c])});
       }
     }
-    const auto pct = [](double x, double of) { return f1(of > 0 ? x / of * 100.0 : 0.0) + "%"; };
-    if (t_cli > 0) {
-      doc.table({"Stage", "Percentage"},
-                {{"Tokenization", pct(t_tok, t_cli)},
-                 {"Queue Wait", pct(t_que, t_cli)},
-                 {"Model Inference", pct(t_inf, t_cli)},
-                 {"Other/gRPC", pct(std::max(0.0, t_cli - t_tok - t_que - t_inf), t_cli)}});
-    } else if (t_cli_srv > 0) {
-      doc.table({"Stage", "Percentage"},
-                {{"Server (tokenization + queue + inference)", pct(t_srv, t_cli_srv)},
-                 {"Other/gRPC", pct(std::max(0.0, t_cli_srv - t_srv), t_cli_srv)}});
-    } else {
-      doc.table({"Stage", "Percentage"}, {{"Client round trip (no server split)", "100.0%"}});
-    }
-    doc.p(
-        "Shares of the summed request latency. Queue Wait includes waiting for a batch to "
-        "form and for a replica; Other/gRPC is the client's latency minus the server's "
-        "(transport and serialisation; in process, the call itself).");
-
-    doc.h(3, "Stage Breakdown by Config");
-    std::vector<std::vector<std::string>> rows;
-    for (size_t i : ok_runs) {
-      const RunStats& s = stats[i];
-      const std::string na = "n/a";
-      rows.push_back({std::to_string(res.runs[i].index) + ": " + short_name(res.runs[i]),
-                      s.has_stages ? f2(s.tokenize_ms) : na, s.has_stages ? f2(s.queue_ms) : na,
-                      s.has_stages ? f2(s.inference_ms) : na,
-                      s.has_server_total ? f2(s.other_ms) : na, f2(s.client_ms)});
-    }
-    doc.table({"Config", "Tokenization (ms)", "Queue Wait (ms)", "Inference (ms)",
-               "Other/gRPC (ms)", "Latency (ms)"},
+    doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries"},
               rows);
+    doc.p(
+        "The target reports no replica counters: workers are client threads (Worker ID = "
+        "config.client); latency is per request; Throughput and Queries count pairs.");
+  }
+}
 
-    doc.h(3, "Per-Worker Statistics");
-    rows.clear();
-    bool replicas = false;
-    for (size_t i : ok_runs) {
-      const RunResult& r = res.runs[i];
-      for (const auto& w : r.workers) {
-        replicas = true;
-        const double wall_ms = std::max(1e-9, r.wall_s * 1e3);
-        rows.push_back(
-            {std::to_string(r.index) + "." + w.id, f1(w.avg_batch_ms), f1(w.p95_batch_ms),
-             f1(static_cast<double>(w.pairs) / std::max(1e-9, r.wall_s)), std::to_string(w.pairs),
-             std::to_string(w.batches),
-             f1(w.batches ? static_cast<double>(w.pairs) / static_cast<double>(w.batches) : 0.0),
-             f1(std::min(100.0, w.busy_ms / wall_ms * 100.0)), w.backend});
-      }
+// Plots: the SVG files (name, content), each also a figure of the document.
+std::vector<std::pair<std::string, std::string>> render_plots(Doc& doc, const ExperimentResult& res,
+                                                              const std::vector<RunStats>& stats,
+                                                              const std::vector<size_t>& ok_runs) {
+  const Experiment& ex = res.experiment;
+  std::vector<std::pair<std::string, std::string>> svgs;
+  LineChart cdf{.title = "Latency CDF",
+                .x_label = "request latency (ms)",
+                .y_label = "fraction of requests",
+                .series = {},
+                .y_from_zero = true,
+                .step = true};
+  LineChart tput{.title = "Throughput over time",
+                 .x_label = "time since experiment start (s)",
+                 .y_label = "pairs/s",
+                 .series = {},
+                 .y_from_zero = true,
+                 .step = false};
+  StackedBars stages{.title = "Stage breakdown (mean per request)",
+                     .value_label = "ms",
+                     .bars = {},
+                     .segments = {"tokenization", "queue wait", "inference", "other/gRPC"},
+                     .values = {}};
+  for (size_t i : ok_runs) {
+    const RunResult& r = res.runs[i];
+    Series c{plot_name(r), {}, {}};
+    std::vector<double> lat;
+    for (const auto& q : r.requests) {
+      if (q.ok) lat.push_back(q.latency_ms);
     }
-    if (replicas) {
-      doc.table({"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries",
-                 "Batches", "Avg Batch Pairs", "Busy (%)", "Backend"},
-                rows);
-      doc.p(
-          "Workers are engine replicas (Worker ID = config.replica). Latency is per batch; "
-          "Throughput and Queries count pairs; P95 includes the warmup batches.");
+    std::sort(lat.begin(), lat.end());
+    c.x.push_back(lat.empty() ? 0 : lat.front());
+    c.y.push_back(0);
+    for (size_t k = 0; k < lat.size(); ++k) {
+      c.x.push_back(lat[k]);
+      c.y.push_back(static_cast<double>(k + 1) / static_cast<double>(lat.size()));
+    }
+    cdf.series.push_back(std::move(c));
+    tput.series.push_back(work_rate(r, ex.sample_ms / 1000.0));
+    const RunStats& s = stats[i];
+    stages.bars.push_back(plot_name(r));
+    if (s.has_stages) {
+      stages.values.push_back({s.tokenize_ms, s.queue_ms, s.inference_ms, s.other_ms});
     } else {
-      // No replica counters from this target: one row per client thread instead.
-      for (size_t i : ok_runs) {
-        const RunResult& r = res.runs[i];
-        std::map<int, std::vector<double>> lat;
-        std::map<int, size_t> pairs;
-        for (const auto& q : r.requests) {
-          if (!q.ok) continue;
-          lat[q.client].push_back(q.latency_ms);
-          pairs[q.client] += q.pairs;
-        }
-        for (const auto& [c, v] : lat) {
-          const Summary s = summarize(v);
-          rows.push_back({std::to_string(r.index) + ".c" + std::to_string(c), f1(s.avg), f1(s.p95),
-                          f1(static_cast<double>(pairs[c]) / std::max(1e-9, r.wall_s)),
-                          std::to_string(pairs[c])});
-        }
-      }
-      doc.table(
-          {"Worker ID", "Avg Latency (ms)", "P95 Latency (ms)", "Throughput (q/s)", "Queries"},
-          rows);
-      doc.p(
-          "The target reports no replica counters: workers are client threads (Worker ID = "
-          "config.client); latency is per request; Throughput and Queries count pairs.");
+      stages.values.push_back({0, 0, 0, s.client_ms});
     }
   }
-
-  // Plots.
-  ReportFiles files;
-  {
-    LineChart cdf{.title = "Latency CDF",
-                  .x_label = "request latency (ms)",
-                  .y_label = "fraction of requests",
-                  .series = {},
-                  .y_from_zero = true,
-                  .step = true};
-    LineChart tput{.title = "Throughput over time",
-                   .x_label = "time since experiment start (s)",
-                   .y_label = "pairs/s",
-                   .series = {},
-                   .y_from_zero = true,
-                   .step = false};
-    StackedBars stages{.title = "Stage breakdown (mean per request)",
-                       .value_label = "ms",
-                       .bars = {},
-                       .segments = {"tokenization", "queue wait", "inference", "other/gRPC"},
-                       .values = {}};
-    for (size_t i : ok_runs) {
-      const RunResult& r = res.runs[i];
-      Series c{plot_name(r), {}, {}};
-      std::vector<double> lat;
-      for (const auto& q : r.requests) {
-        if (q.ok) lat.push_back(q.latency_ms);
-      }
-      std::sort(lat.begin(), lat.end());
-      c.x.push_back(lat.empty() ? 0 : lat.front());
-      c.y.push_back(0);
-      for (size_t k = 0; k < lat.size(); ++k) {
-        c.x.push_back(lat[k]);
-        c.y.push_back(static_cast<double>(k + 1) / static_cast<double>(lat.size()));
-      }
-      cdf.series.push_back(std::move(c));
-      tput.series.push_back(work_rate(r, ex.sample_ms / 1000.0));
-      const RunStats& s = stats[i];
-      stages.bars.push_back(plot_name(r));
-      if (s.has_stages) {
-        stages.values.push_back({s.tokenize_ms, s.queue_ms, s.inference_ms, s.other_ms});
-      } else {
-        stages.values.push_back({0, 0, 0, s.client_ms});
-      }
-    }
-    files.svgs = {{"latency_cdf.svg", render_line_chart(cdf)},
-                  {"throughput_over_time.svg", render_line_chart(tput)},
-                  {"stage_breakdown.svg", render_stacked_bars(stages)}};
-  }
+  svgs = {{"latency_cdf.svg", render_line_chart(cdf)},
+          {"throughput_over_time.svg", render_line_chart(tput)},
+          {"stage_breakdown.svg", render_stacked_bars(stages)}};
   doc.h(2, "Plots");
-  doc.figure("Latency CDF per config", "latency_cdf.svg", files.svgs[0].second);
+  doc.figure("Latency CDF per config", "latency_cdf.svg", svgs[0].second);
   doc.figure("Throughput over time (pairs/s in " + std::to_string(ex.sample_ms) +
                  " ms bins, each request's pairs spread over its duration; configs back to back)",
-             "throughput_over_time.svg", files.svgs[1].second);
-  doc.figure("Stage breakdown: mean ms per request", "stage_breakdown.svg", files.svgs[2].second);
+             "throughput_over_time.svg", svgs[1].second);
+  doc.figure("Stage breakdown: mean ms per request", "stage_breakdown.svg", svgs[2].second);
+  return svgs;
+}
 
-  // Time series.
+void render_time_series(Doc& doc, const ExperimentResult& res) {
+  const Experiment& ex = res.experiment;
   doc.h(2, "Dashboard Time-Series Data");
-  {
-    size_t total = 0;
-    for (const auto& r : res.runs) total += r.samples.size();
-    constexpr size_t kMaxRows = 300;
-    const size_t every = total > kMaxRows ? (total + kMaxRows - 1) / kMaxRows : 1;
-    std::vector<std::vector<std::string>> rows;
-    size_t k = 0;
-    for (const auto& r : res.runs) {
-      for (const auto& t : r.samples) {
-        if (k % every == 0) {
-          const bool any = t.requests > 0;
-          rows.push_back({std::to_string(k), f1(t.rss_mb), f1(t.cpu_pct),
-                          any ? f1(t.latency_ms) : "-", fmt("%.0f", t.throughput),
-                          any ? f1(t.tokenize_ms) : "-", any ? f1(t.inference_ms) : "-",
-                          any ? f1(t.queue_ms) : "-", t.has_padding ? f1(t.padding_pct) : "-",
-                          t.has_padding ? f1(t.padded_baseline_pct) : "-", std::to_string(r.index),
-                          f1(t.experiment_t_s)});
-        }
-        ++k;
+  size_t total = 0;
+  for (const auto& r : res.runs) total += r.samples.size();
+  constexpr size_t kMaxRows = 300;
+  const size_t every = total > kMaxRows ? (total + kMaxRows - 1) / kMaxRows : 1;
+  std::vector<std::vector<std::string>> rows;
+  size_t k = 0;
+  for (const auto& r : res.runs) {
+    for (const auto& t : r.samples) {
+      if (k % every == 0) {
+        const bool any = t.requests > 0;
+        rows.push_back({std::to_string(k), f1(t.rss_mb), f1(t.cpu_pct),
+                        any ? f1(t.latency_ms) : "-", fmt("%.0f", t.throughput),
+                        any ? f1(t.tokenize_ms) : "-", any ? f1(t.inference_ms) : "-",
+                        any ? f1(t.queue_ms) : "-", t.has_padding ? f1(kPaddingWastePct) : "-",
+                        t.has_padding ? f1(t.padded_baseline_pct) : "-", std::to_string(r.index),
+                        f1(t.experiment_t_s)});
       }
+      ++k;
     }
-    doc.p("One row per " + std::to_string(ex.sample_ms) +
-          " ms sample: Latency and the stage columns average the requests completed in it; "
-          "Throughput = their pairs / the sample's length (0 when none completed).");
-    if (every > 1) {
-      doc.p("Every " + std::to_string(every) + "th of " + std::to_string(total) +
-            " samples; all of them are in report.json.");
-    }
-    doc.table(
-        {"Index", "Mem (MB)", "CPU (%)", "Latency (ms)", "Throughput", "Tokenize (ms)",
-         "Inference (ms)", "Queue (ms)", "Padding (%)", "Pad Baseline (%)", "Config", "Time (s)"},
-        rows);
   }
+  doc.p("One row per " + std::to_string(ex.sample_ms) +
+        " ms sample: Latency and the stage columns average the requests completed in it; "
+        "Throughput = their pairs / the sample's length (0 when none completed).");
+  if (every > 1) {
+    doc.p("Every " + std::to_string(every) + "th of " + std::to_string(total) +
+          " samples; all of them are in report.json.");
+  }
+  doc.table(
+      {"Index", "Mem (MB)", "CPU (%)", "Latency (ms)", "Throughput", "Tokenize (ms)",
+       "Inference (ms)", "Queue (ms)", "Padding (%)", "Pad Baseline (%)", "Config", "Time (s)"},
+      rows);
+}
 
-  files.markdown = to_markdown(doc);
-  files.html = to_html(doc, ex.name);
-
-  // JSON: every raw number, and the derived ones the tables show.
+// report.json: every raw number, and the derived ones the tables show.
+ojson report_json(const ExperimentResult& res, const std::vector<RunStats>& stats) {
+  const Experiment& ex = res.experiment;
   ojson j;
   j["format"] = "crossenc-bench-report-1";
   j["experiment"] = {{"name", ex.name},           {"description", ex.description},
@@ -862,7 +880,6 @@ ReportFiles render_report(const ExperimentResult& res) {
                       {"rejected", t.rejected},
                       {"avg_batch_pairs", t.avg_batch_pairs},
                       {"avg_batch_tokens", t.avg_batch_tokens},
-                      {"padding_waste_pct", t.padding_waste_pct},
                       {"padded_baseline_waste_pct", t.padded_baseline_waste_pct},
                       {"peak_rss_bytes", t.peak_rss_bytes}};
     } else {
@@ -897,7 +914,6 @@ ReportFiles render_report(const ExperimentResult& res) {
                          {"inference_ms", t.inference_ms},
                          {"queue_ms", t.queue_ms},
                          {"has_padding", t.has_padding},
-                         {"padding_pct", t.padding_pct},
                          {"padded_baseline_pct", t.padded_baseline_pct}});
     }
     o["samples"] = samples;
@@ -919,7 +935,35 @@ ReportFiles render_report(const ExperimentResult& res) {
     runs.push_back(std::move(o));
   }
   j["runs"] = runs;
-  files.json = std::move(j);
+  return j;
+}
+
+}  // namespace
+
+ReportFiles render_report(const ExperimentResult& res) {
+  std::vector<RunStats> stats;
+  for (const auto& r : res.runs) stats.push_back(compute_run_stats(r));
+  std::vector<size_t> ok_runs;  // configs that measured something: the summaries use only these
+  for (size_t i = 0; i < res.runs.size(); ++i) {
+    if (res.runs[i].error.empty() && stats[i].pairs > 0) ok_runs.push_back(i);
+  }
+
+  Doc doc;
+  render_header(doc, res);
+  render_results_summary(doc, res, stats);
+  render_detailed_metrics(doc, res, stats);
+  render_overall_summary(doc, res, stats, ok_runs);
+  render_repeat_summary(doc, res, stats, ok_runs);
+  render_dashboard_summary(doc, res);
+  render_stage_breakdown(doc, res, stats, ok_runs);
+  render_per_worker_stats(doc, res, ok_runs);
+  ReportFiles files;
+  files.svgs = render_plots(doc, res, stats, ok_runs);
+  render_time_series(doc, res);
+
+  files.markdown = to_markdown(doc);
+  files.html = to_html(doc, res.experiment.name);
+  files.json = report_json(res, stats);
   return files;
 }
 

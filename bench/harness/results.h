@@ -35,8 +35,8 @@ struct TimeSample {
   size_t requests = 0, pairs = 0;         // completed in the period
   double latency_ms = 0, throughput = 0;  // mean latency of those requests; pairs/s
   double tokenize_ms = 0, inference_ms = 0, queue_ms = 0;
-  bool has_padding = false;
-  double padding_pct = 0, padded_baseline_pct = 0;
+  bool has_padding = false;  // the target reported its token counts
+  double padded_baseline_pct = 0;
 };
 
 // One engine replica (the seed's "worker") over a run.
@@ -50,7 +50,7 @@ struct WorkerStats {
 struct ServiceTotals {
   uint64_t requests = 0, pairs = 0, tokens = 0, batches = 0, errors = 0, rejected = 0;
   double avg_batch_pairs = 0, avg_batch_tokens = 0;
-  double padding_waste_pct = 0, padded_baseline_waste_pct = 0;
+  double padded_baseline_waste_pct = 0;
   uint64_t peak_rss_bytes = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "crossenc/process_stats.h"
 #include "stats.h"
 
 namespace crossenc::bench {
@@ -24,12 +25,8 @@ double secs(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// Tokens the batches actually computed, and what padding each to its longest would have, up
-// to a snapshot (the core reports both as waste percentages of running totals).
-double computed_tokens(const MetricsSnapshot& m) {
-  const double keep = 1.0 - m.padding_waste_pct / 100.0;
-  return keep > 0 ? static_cast<double>(m.tokens) / keep : 0.0;
-}
+// What padding each batch to its longest pair would have computed, up to a snapshot (the core
+// reports it as a waste percentage of running totals).
 double baseline_tokens(const MetricsSnapshot& m) {
   const double keep = 1.0 - m.padded_baseline_waste_pct / 100.0;
   return keep > 0 ? static_cast<double>(m.tokens) / keep : 0.0;
@@ -108,7 +105,6 @@ class Sampler {
     if (m && last_metrics_ && m->tokens > last_metrics_->tokens) {
       const double dt = static_cast<double>(m->tokens - last_metrics_->tokens);
       s.has_padding = true;
-      s.padding_pct = waste_pct(dt, computed_tokens(*m) - computed_tokens(*last_metrics_));
       s.padded_baseline_pct = waste_pct(dt, baseline_tokens(*m) - baseline_tokens(*last_metrics_));
     }
     if (m) last_metrics_ = m;
@@ -151,7 +147,6 @@ void account_service(RunResult& r, const MetricsSnapshot& a, const MetricsSnapsh
     t.avg_batch_tokens = static_cast<double>(t.tokens) / static_cast<double>(t.batches);
   }
   const double dt = static_cast<double>(t.tokens);
-  t.padding_waste_pct = waste_pct(dt, computed_tokens(b) - computed_tokens(a));
   t.padded_baseline_waste_pct = waste_pct(dt, baseline_tokens(b) - baseline_tokens(a));
   for (size_t i = 0; i < b.replicas.size(); ++i) {
     const ReplicaMetrics& y = b.replicas[i];

@@ -1,9 +1,7 @@
 // /proc readers for the harness's host and process statistics (Linux).
 #include "system_stats.h"
 
-#include <sys/resource.h>
 #include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -31,20 +29,6 @@ HostInfo host_info() {
   if (uname(&u) == 0) h.kernel = std::string(u.sysname) + " " + u.release;
   h.load_before = load_average_1m();
   return h;
-}
-
-double process_cpu_seconds() {
-  rusage ru{};
-  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-  const auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
-  return secs(ru.ru_utime) + secs(ru.ru_stime);
-}
-
-uint64_t process_rss_bytes() {
-  std::ifstream in("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  if (!(in >> size >> resident)) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::string timestamp_now() {

@@ -1,5 +1,6 @@
-// What the machine and this process are doing: CPU time, resident memory, load average,
-// CPU model; recorded with every report so numbers from different machines are not mixed up.
+// What the machine is doing: load average, CPU model, kernel; recorded with every report so
+// numbers from different machines are not mixed up (this process's CPU time and memory:
+// crossenc/process_stats.h).
 #pragma once
 
 #include <cstdint>
@@ -16,10 +17,6 @@ struct HostInfo {
 };
 HostInfo host_info();
 double load_average_1m();
-
-// CPU seconds (user + system) and resident bytes of this process.
-double process_cpu_seconds();
-uint64_t process_rss_bytes();
 
 // "2025-12-26 02:20:17" local time, the seed's timestamp format.
 std::string timestamp_now();

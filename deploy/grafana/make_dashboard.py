@@ -51,7 +51,6 @@ panel("Tokenize time (mean per request)", [(mean("crossenc_request_tokenize_seco
 panel("Inference time (mean per request)", [(mean("crossenc_request_inference_seconds"), "{{instance}}")], "s",
       description="Encoder time per request (seed: Inference).")
 panel("Padding waste", [
-    ('crossenc_padding_waste_ratio{job="$job"}', "computed padding {{instance}}"),
     ('crossenc_padded_baseline_waste_ratio{job="$job"}', "padded batches would waste {{instance}}"),
 ], "percentunit", description="Packed batches compute no padding (seed: Padding Waste, 40-46%).")
 panel("CPU (cores in use)", [('rate(process_cpu_seconds_total{job="$job"}[$__rate_interval])', "{{instance}}")], "short",

@@ -10,7 +10,7 @@
 namespace crossenc {
 
 Encoder::Encoder(std::shared_ptr<const ModelFile> model, Backend& backend, DType dtype)
-    : model_(std::move(model)), backend_(backend), act_dtype_(backend.activation_dtype(dtype)) {
+    : model_(std::move(model)), backend_(backend) {
   namespace tn = tensor_names;
   const ModelFile& f = *model_;
   // Matrices and embedding tables (half of all weight bytes) in the requested dtype; biases and
@@ -106,17 +106,18 @@ std::vector<float> Encoder::forward(const PackedBatch& batch) {
   Backend& be = backend_;
 
   be.begin_batch(batch);
-  Tensor x = be.scratch(tokens, h, act_dtype_);
+  // Activations are F32 on every backend, whatever the weights' dtype.
+  Tensor x = be.scratch(tokens, h, DType::F32);
   be.embed(word_, position_, token_type_, emb_ln_g_, emb_ln_b_, eps, x);
 
   // qkv is dead once attention has read it, before the FFN writes: one buffer serves both
   // (the two largest activations; this keeps peak memory ~30% lower).
-  Tensor qkv = be.scratch(tokens, std::max<int64_t>(3 * h, c.intermediate_size), act_dtype_);
+  Tensor qkv = be.scratch(tokens, std::max<int64_t>(3 * h, c.intermediate_size), DType::F32);
   Tensor ffn = qkv;
   qkv.cols = 3 * h;
   ffn.cols = c.intermediate_size;
-  Tensor ctx = be.scratch(tokens, h, act_dtype_);
-  Tensor proj = be.scratch(tokens, h, act_dtype_);
+  Tensor ctx = be.scratch(tokens, h, DType::F32);
+  Tensor proj = be.scratch(tokens, h, DType::F32);
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     be.gemm(x, l.qkv_w, &l.qkv_b, Activation::None, qkv);
@@ -128,7 +129,7 @@ std::vector<float> Encoder::forward(const PackedBatch& batch) {
     be.attention(qkv, c.num_heads, last, ctx_rows);
     Tensor residual = x;
     if (last) {
-      residual = be.scratch(seqs, h, act_dtype_);
+      residual = be.scratch(seqs, h, DType::F32);
       be.gather_cls(x, residual);
     }
     be.gemm(ctx_rows, l.attn_out_w, &l.attn_out_b, Activation::None, proj_rows);
@@ -139,7 +140,7 @@ std::vector<float> Encoder::forward(const PackedBatch& batch) {
     x = residual;
   }
   // x now holds one row per sequence: the final [CLS] hidden states.
-  Tensor pooled = be.scratch(seqs, h, act_dtype_);
+  Tensor pooled = be.scratch(seqs, h, DType::F32);
   be.gemm(x, pooler_w_, &pooler_b_, Activation::Tanh, pooled);
   Tensor logits = be.scratch(seqs, c.num_labels, DType::F32);
   be.gemm(pooled, classifier_w_, &classifier_b_, Activation::None, logits);

@@ -30,7 +30,6 @@ class Encoder {
 
   std::shared_ptr<const ModelFile> model_;
   Backend& backend_;
-  DType act_dtype_;
   Tensor word_, position_, token_type_, emb_ln_g_, emb_ln_b_;
   std::vector<Layer> layers_;
   Tensor pooler_w_, pooler_b_, classifier_w_, classifier_b_;

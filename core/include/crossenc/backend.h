@@ -64,8 +64,6 @@ class Backend {
 
   virtual std::string name() const = 0;         // "cpu", "vulkan"
   virtual std::string device_name() const = 0;  // e.g. CPU model / GPU name
-  // The element type activations are kept in for a model whose weights are `weights`.
-  virtual DType activation_dtype(DType weights) const = 0;
 
   // Weights: made resident once (CPU: a zero-copy view of the mmapped file where possible).
   // `dtype` is the storage type wanted on the device (F32 or F16; the CPU also takes BF16 for

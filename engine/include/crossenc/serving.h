@@ -76,9 +76,10 @@ struct MetricsSnapshot {
   LatencySummary request_latency;  // total per request
   LatencySummary queue_wait, tokenize, inference;
   double avg_batch_pairs = 0, avg_batch_tokens = 0;
-  double padding_waste_pct = 0;          // packed batches: 0 by construction
-  double padded_baseline_waste_pct = 0;  // what padding each batch to its longest would waste
-  size_t queued_pairs = 0;               // now: admitted, not yet answered
+  // Batches are packed (no pad token is computed); this is what padding each batch to its
+  // longest pair would have wasted.
+  double padded_baseline_waste_pct = 0;
+  size_t queued_pairs = 0;  // now: admitted, not yet answered
   std::vector<ReplicaMetrics> replicas;
   double process_cpu_pct = 0;  // since start, 100 = one core
   uint64_t rss_bytes = 0;

@@ -1,7 +1,7 @@
 // MetricsRecorder: aggregation of per-request and per-batch numbers into MetricsSnapshot.
 #include "serving/metrics.h"
 
-#include "serving/process_stats.h"
+#include "crossenc/process_stats.h"
 
 namespace crossenc::serving {
 
@@ -71,7 +71,6 @@ MetricsSnapshot MetricsRecorder::snapshot(size_t queued_pairs) const {
     s.avg_batch_pairs = static_cast<double>(pairs_) / static_cast<double>(batches_);
     s.avg_batch_tokens = static_cast<double>(tokens_) / static_cast<double>(batches_);
   }
-  s.padding_waste_pct = 0;  // batches are packed: no pad token is ever computed
   if (padded_tokens_ > 0) {
     s.padded_baseline_waste_pct =
         100.0 * static_cast<double>(padded_tokens_ - tokens_) / static_cast<double>(padded_tokens_);

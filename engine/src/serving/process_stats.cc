@@ -1,12 +1,12 @@
 // process_stats: CPU seconds from getrusage, RSS from /proc/self/statm.
-#include "serving/process_stats.h"
+#include "crossenc/process_stats.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <fstream>
 
-namespace crossenc::serving {
+namespace crossenc {
 
 double process_cpu_seconds() {
   rusage usage{};
@@ -23,4 +23,4 @@ uint64_t process_rss_bytes() {
   return resident_pages * static_cast<uint64_t>(page > 0 ? page : 4096);
 }
 
-}  // namespace crossenc::serving
+}  // namespace crossenc

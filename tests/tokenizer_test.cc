@@ -404,5 +404,132 @@ TEST(Tokenizer, ConcurrentEncodingMatchesSingleThreaded) {
   EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
+// ------------------------------------------------------------------ truncation side, windows
+
+// What the windows of a pair must be, from the word pieces: the query cut as longest_first
+// cuts it, every window [CLS] query [SEP] slice [SEP], together covering the passage.
+struct Pieces {
+  std::vector<int32_t> query, passage;
+};
+Pieces word_pieces(std::string_view query, std::string_view passage) {
+  return {bert().tokenize(query), bert().tokenize(passage)};
+}
+
+std::vector<int32_t> slice(const std::vector<int32_t>& ids, size_t first, size_t n) {
+  return {ids.begin() + static_cast<ptrdiff_t>(first),
+          ids.begin() + static_cast<ptrdiff_t>(first + n)};
+}
+
+std::vector<int32_t> sequence(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  std::vector<int32_t> ids = {bert().cls_id()};
+  ids.insert(ids.end(), a.begin(), a.end());
+  ids.push_back(bert().sep_id());
+  ids.insert(ids.end(), b.begin(), b.end());
+  ids.push_back(bert().sep_id());
+  return ids;
+}
+
+TEST(Tokenizer, LeftTruncationKeepsTheEndOfEachText) {
+  const std::string query = repeat("alpha beta ", 20), passage = "start " + repeat("flea ", 60);
+  const Pieces p = word_pieces(query, passage);
+  for (int max_length : {16, 32, 64, 200}) {
+    SCOPED_TRACE(max_length);
+    const Encoding right = bert().encode_pair(query, passage, max_length);
+    const PairWindows left =
+        bert().encode_pair_windows(query, passage, max_length, {.side = TruncationSide::kLeft});
+    ASSERT_EQ(left.windows.size(), 1u);
+    const Encoding& l = left.windows[0];
+    // The same lengths as longest_first on the right, the other end of each text.
+    EXPECT_EQ(l.input_ids.size(), right.input_ids.size());
+    EXPECT_EQ(l.token_type_ids, right.token_type_ids);
+    const auto q =
+        static_cast<size_t>(std::count(l.token_type_ids.begin(), l.token_type_ids.end(), 0) - 2);
+    const size_t d = l.input_ids.size() - q - 3;
+    EXPECT_EQ(l.input_ids, sequence(slice(p.query, p.query.size() - q, q),
+                                    slice(p.passage, p.passage.size() - d, d)));
+    EXPECT_EQ(left.truncated, q + d < p.query.size() + p.passage.size());
+    // Right through encode_pair_windows is encode_pair.
+    EXPECT_EQ(bert().encode_pair_windows(query, passage, max_length, {}).windows[0].input_ids,
+              right.input_ids);
+  }
+}
+
+TEST(Tokenizer, LongPassageWindowsOverlapAndCoverIt) {
+  const std::string query = "what is a flea";
+  std::string passage;
+  for (int i = 0; i < 300; ++i) {  // appended piece by piece: GCC 12 misreads "w" + to_string
+    passage.append("w").append(std::to_string(i % 37)).append(" flea ");
+  }
+  const Pieces p = word_pieces(query, passage);
+  const int max_length = 64;
+  const size_t width = max_length - 3 - p.query.size(), stride = width - width / 4;
+  for (TruncationSide side : {TruncationSide::kRight, TruncationSide::kLeft}) {
+    SCOPED_TRACE(side == TruncationSide::kRight ? "right" : "left");
+    const PairWindows w =
+        bert().encode_pair_windows(query, passage, max_length, {.side = side, .max_windows = 1000});
+    const size_t want = 1 + (p.passage.size() - width + stride - 1) / stride;
+    ASSERT_EQ(w.windows.size(), want);
+    EXPECT_FALSE(w.truncated);
+    EXPECT_LE(w.windows.size(), windows_to_cover(p.passage.size(), max_length));
+    std::vector<bool> covered(p.passage.size(), false);
+    for (size_t j = 0; j < w.windows.size(); ++j) {
+      SCOPED_TRACE(j);
+      // Window j starts j strides from its end of the passage; the last is flush with the other.
+      const bool last = j + 1 == w.windows.size();
+      const size_t offset = last ? p.passage.size() - width : j * stride;
+      const size_t first =
+          side == TruncationSide::kRight ? offset : p.passage.size() - offset - width;
+      EXPECT_EQ(w.windows[j].input_ids, sequence(p.query, slice(p.passage, first, width)));
+      EXPECT_EQ(
+          std::count(w.windows[j].token_type_ids.begin(), w.windows[j].token_type_ids.end(), 0),
+          static_cast<ptrdiff_t>(p.query.size() + 2));
+      for (size_t k = first; k < first + width; ++k) covered[k] = true;
+    }
+    EXPECT_TRUE(std::all_of(covered.begin(), covered.end(), [](bool c) { return c; }));
+    // The first window is the one-sequence encoding of that side.
+    EXPECT_EQ(w.windows[0].input_ids,
+              bert()
+                  .encode_pair_windows(query, passage, max_length, {.side = side})
+                  .windows[0]
+                  .input_ids);
+
+    // Fewer windows allowed than needed: the first ones, and the pair says it was cut.
+    const PairWindows three =
+        bert().encode_pair_windows(query, passage, max_length, {.side = side, .max_windows = 3});
+    ASSERT_EQ(three.windows.size(), 3u);
+    EXPECT_TRUE(three.truncated);
+    for (size_t j = 0; j < 3; ++j) EXPECT_EQ(three.windows[j].input_ids, w.windows[j].input_ids);
+  }
+}
+
+TEST(Tokenizer, WindowsRespectTheTokenCapAndShortPairsStayOneSequence) {
+  const std::string query = "q", passage = repeat("flea ", 500);
+  // max_passage_tokens cuts the passage first: 100 pieces in windows of 61 (max_length 64).
+  const PairWindows capped = bert().encode_pair_windows(
+      query, passage, 64, {.max_windows = 50, .max_passage_tokens = 100});
+  EXPECT_EQ(capped.windows.size(), 2u);
+  EXPECT_TRUE(capped.truncated);
+  // A pair that fits is one sequence, untouched by max_windows.
+  const PairWindows short_pair =
+      bert().encode_pair_windows(query, "a flea", 64, {.max_windows = 9});
+  ASSERT_EQ(short_pair.windows.size(), 1u);
+  EXPECT_FALSE(short_pair.truncated);
+  EXPECT_EQ(short_pair.windows[0].input_ids, bert().encode_pair(query, "a flea", 64).input_ids);
+  // A query longer than the passage is cut as longest_first cuts it: no windows help.
+  const PairWindows long_query =
+      bert().encode_pair_windows(repeat("flea ", 100), "a flea", 32, {.max_windows = 9});
+  ASSERT_EQ(long_query.windows.size(), 1u);
+  EXPECT_TRUE(long_query.truncated);
+  // windows_to_cover is an upper bound whatever the query.
+  for (size_t n : {1u, 61u, 62u, 500u, 4096u}) {
+    for (int q : {0, 5, 40, 200}) {
+      const PairWindows w = bert().encode_pair_windows(
+          repeat("flea ", q), repeat("w ", static_cast<int>(n)), 64, {.max_windows = 10000});
+      EXPECT_LE(w.windows.size(), windows_to_cover(n, 64)) << n << " " << q;
+    }
+  }
+  EXPECT_THROW(bert().encode_pair_windows(query, passage, 2, {}), Error);
+}
+
 }  // namespace
 }  // namespace crossenc

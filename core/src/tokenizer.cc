@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <utility>
 
 #include "crossenc/error.h"
@@ -455,16 +456,71 @@ Tokenizer Tokenizer::from_vocab_file(const std::string& path, TokenizerConfig co
   return Tokenizer(std::move(vocab), std::move(config));
 }
 
-Encoding Tokenizer::encode_pair(std::string_view query, std::string_view passage,
-                                int max_length) const {
-  const Impl& t = *impl_;
-  const int budget = max_length > 0 ? max_length : t.config.max_length;
+namespace {
+
+// Hugging Face's longest_first: how many of n1 query and n2 passage ids fit in room together.
+std::pair<size_t, size_t> longest_first(size_t n1, size_t n2, size_t room) {
+  if (n1 + n2 <= room) return {n1, n2};
+  const bool swap = n1 > n2;  // a tie counts the query as the shorter
+  size_t shorter = swap ? n2 : n1;
+  size_t longer;
+  if (shorter > room / 2) {
+    shorter = room / 2;
+    longer = room / 2 + room % 2;
+  } else {
+    longer = room - shorter;
+  }
+  return swap ? std::pair{longer, shorter} : std::pair{shorter, longer};
+}
+
+// The n ids that a cut on `side` keeps of ids[begin, end).
+std::span<const int32_t> kept(const std::vector<int32_t>& ids, size_t begin, size_t end, size_t n,
+                              TruncationSide side) {
+  const size_t first = side == TruncationSide::kRight ? begin : end - n;
+  return {ids.data() + first, n};
+}
+
+// [CLS] a [SEP] b [SEP], token types 0 up to the first [SEP] and 1 after it.
+Encoding assemble(int32_t cls, int32_t sep, std::span<const int32_t> a,
+                  std::span<const int32_t> b) {
+  Encoding e;
+  e.input_ids.reserve(a.size() + b.size() + 3);
+  e.input_ids.push_back(cls);
+  e.input_ids.insert(e.input_ids.end(), a.begin(), a.end());
+  e.input_ids.push_back(sep);
+  e.input_ids.insert(e.input_ids.end(), b.begin(), b.end());
+  e.input_ids.push_back(sep);
+  e.token_type_ids.assign(e.input_ids.size(), 1);
+  std::fill_n(e.token_type_ids.begin(), a.size() + 2, 0);
+  return e;
+}
+
+// The window rule of encode_pair_windows: a window keeps `width` passage ids and the next one
+// starts three quarters of a width later.
+size_t window_stride(size_t width) { return width - width / 4; }
+
+size_t room_in(int budget) {
   if (budget < 3) {
     throw Error("max_length " + std::to_string(budget) +
                 " cannot hold the 3 special tokens [CLS] [SEP] [SEP]");
   }
-  const auto room = static_cast<size_t>(budget - 3);
+  return static_cast<size_t>(budget - 3);
+}
 
+}  // namespace
+
+size_t windows_to_cover(size_t passage_tokens, int max_length) {
+  const size_t room = room_in(max_length);
+  const size_t width = room - room / 2;  // the narrowest window: the query took half the room
+  if (width == 0 || passage_tokens <= width) return 1;
+  const size_t stride = window_stride(width);
+  return 1 + (passage_tokens - width + stride - 1) / stride;
+}
+
+Encoding Tokenizer::encode_pair(std::string_view query, std::string_view passage,
+                                int max_length) const {
+  const Impl& t = *impl_;
+  const size_t room = room_in(max_length > 0 ? max_length : t.config.max_length);
   Scratch& s = scratch();
   std::vector<int32_t>& a = s.first;
   std::vector<int32_t>& b = s.second;
@@ -474,32 +530,67 @@ Encoding Tokenizer::encode_pair(std::string_view query, std::string_view passage
   // longest_first never keeps more of the passage than room, and once the passage is longer
   // than both room and the query its exact length no longer matters: stop counting there.
   t.encode_text(passage, "passage", std::max(room, a.size()) + 1, b);
+  const auto [n1, n2] = longest_first(a.size(), b.size(), room);
+  return assemble(t.cls, t.sep, {a.data(), n1}, {b.data(), n2});
+}
 
-  size_t n1 = a.size(), n2 = b.size();
-  if (n1 + n2 > room) {
-    const bool swap = n1 > n2;  // a tie counts the query as the shorter
-    size_t shorter = swap ? n2 : n1;
-    size_t longer;
-    if (shorter > room / 2) {
-      shorter = room / 2;
-      longer = room / 2 + room % 2;
-    } else {
-      longer = room - shorter;
-    }
-    n1 = swap ? longer : shorter;
-    n2 = swap ? shorter : longer;
+PairWindows Tokenizer::encode_pair_windows(std::string_view query, std::string_view passage,
+                                           int max_length, const LongPairOptions& options) const {
+  const Impl& t = *impl_;
+  const size_t room = room_in(max_length > 0 ? max_length : t.config.max_length);
+  const TruncationSide side = options.side;
+  const size_t max_windows = std::max<size_t>(1, options.max_windows);
+  const size_t cap = options.max_passage_tokens;
+  Scratch& s = scratch();
+  std::vector<int32_t>& a = s.first;
+  std::vector<int32_t>& b = s.second;
+  a.clear();
+  b.clear();
+  t.encode_text(query, "query", SIZE_MAX, a);
+  // A right cut keeps a prefix: the windows reach at most max_windows * room ids into the
+  // passage, so one more tells "cut" from "fits" (as in encode_pair). A left cut needs the end.
+  size_t limit = SIZE_MAX;
+  if (side == TruncationSide::kRight) {
+    limit = std::max(room * max_windows, a.size()) + 1;
+    if (cap > 0) limit = std::min(limit, cap + 1);
   }
+  t.encode_text(passage, "passage", limit, b);
 
-  Encoding e;
-  e.input_ids.reserve(n1 + n2 + 3);
-  e.input_ids.push_back(t.cls);
-  e.input_ids.insert(e.input_ids.end(), a.begin(), a.begin() + static_cast<ptrdiff_t>(n1));
-  e.input_ids.push_back(t.sep);
-  e.input_ids.insert(e.input_ids.end(), b.begin(), b.begin() + static_cast<ptrdiff_t>(n2));
-  e.input_ids.push_back(t.sep);
-  e.token_type_ids.assign(n1 + n2 + 3, 1);
-  std::fill_n(e.token_type_ids.begin(), n1 + 2, 0);
-  return e;
+  PairWindows out;
+  // The passage's ids in play: [b0, b1) of b after the max_passage_tokens cut.
+  size_t b0 = 0, b1 = b.size();
+  if (cap > 0 && b.size() > cap) {
+    out.truncated = true;
+    if (side == TruncationSide::kRight) {
+      b1 = cap;
+    } else {
+      b0 = b.size() - cap;
+    }
+  }
+  const size_t n2 = b1 - b0;
+  const auto [k1, k2] = longest_first(a.size(), n2, room);
+  const std::span<const int32_t> q = kept(a, 0, a.size(), k1, side);
+  out.truncated = out.truncated || k1 < a.size();
+  if (max_windows == 1 || k2 == n2 || k2 == 0) {
+    out.truncated = out.truncated || k2 < n2;
+    out.windows.push_back(assemble(t.cls, t.sep, q, kept(b, b0, b1, k2, side)));
+    return out;
+  }
+  // Windows of k2 ids (the one-sequence share) every `stride` ids, the last flush with the end.
+  const size_t width = k2, stride = window_stride(k2);
+  size_t count = 1 + (n2 - width + stride - 1) / stride;
+  const bool all = count <= max_windows;
+  if (!all) {
+    count = max_windows;
+    out.truncated = true;
+  }
+  out.windows.reserve(count);
+  for (size_t j = 0; j < count; ++j) {
+    const size_t offset = all && j + 1 == count ? n2 - width : j * stride;  // from the kept end
+    const size_t first = side == TruncationSide::kRight ? b0 + offset : b1 - offset - width;
+    out.windows.push_back(assemble(t.cls, t.sep, q, {b.data() + first, width}));
+  }
+  return out;
 }
 
 std::vector<int32_t> Tokenizer::tokenize(std::string_view text) const {

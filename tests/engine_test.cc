@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <thread>
@@ -103,6 +104,42 @@ TEST(Engine, HugePassageIsTruncatedNotFatal) {
   EXPECT_EQ(enc.input_ids.size(), 512u);
   const auto s = e.score({{"a query", passage}});
   EXPECT_TRUE(std::isfinite(s[0]));
+}
+
+// A passage of 20,000 word pieces, every window a different text.
+std::string long_passage(const Engine& e) {
+  std::string passage;
+  for (int i = 0; e.tokenizer().tokenize(passage).size() < 20000; i += 50) {
+    for (int j = i; j < i + 50; ++j)
+      passage.append("fox").append(std::to_string(j * 7919 % 1000)).append(" jumps ");
+  }
+  return passage;
+}
+
+TEST(Engine, LongPassageScoresAsTheBestOfItsWindows) {
+  Engine e = open_tiny({.long_pairs = {.max_windows = 100}});
+  const std::string query = "which fox jumps", passage = long_passage(e);
+  const PairWindows w = e.tokenize_windows(query, passage);
+  ASSERT_GT(w.windows.size(), 40u);  // 20,000 pieces in windows of ~500 every ~380
+  EXPECT_FALSE(w.truncated);
+  const std::vector<float> each = e.score_encoded(w.windows);
+  const float best = *std::max_element(each.begin(), each.end());
+  EXPECT_NE(best, each.front());  // the best window is not the first: windows matter here
+  EXPECT_EQ(e.score({{query, passage}})[0], best);
+  const std::vector<std::string> passages = {"a short one", passage};
+  const std::vector<Ranked> ranked = e.rank(query, passages);
+  // Batched with another passage, so not bit for bit (1e-5: BatchingDoesNotChangeScores).
+  EXPECT_NEAR(ranked[ranked[0].index == 1 ? 0 : 1].score, best, 1e-5);
+  // One window (the default) is plain truncation: the first window's score.
+  Engine truncating = open_tiny();
+  EXPECT_NEAR(truncating.score({{query, passage}})[0], each.front(), 1e-5);  // batch of 1
+  // Left truncation scores the passage's last window.
+  Engine left = open_tiny({.long_pairs = {.side = TruncationSide::kLeft}});
+  EXPECT_EQ(left.score({{query, passage}})[0],
+            left.score_encoded({{left.tokenize(query, passage)}})[0]);
+  EXPECT_EQ(left.tokenize(query, passage).input_ids,
+            e.tokenize_windows(query, passage).windows.back().input_ids);
+  EXPECT_THROW(open_tiny({.long_pairs = {.max_windows = 0}}), Error);
 }
 
 TEST(Engine, InvalidUtf8IsRejectedWithItsPosition) {

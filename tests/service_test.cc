@@ -36,8 +36,8 @@ double ms_since(Clock::time_point t) { return serving::ms_between(t, Clock::now(
 struct BatcherFixture {
   std::vector<Pair> pairs = std::vector<Pair>(16);
   std::shared_ptr<serving::Request> request(size_t n) {
-    return std::make_shared<serving::Request>(std::span<const Pair>(pairs.data(), n), true,
-                                              Clock::now());
+    return std::make_shared<serving::Request>(std::span<const Pair>(pairs.data(), n),
+                                              ScoreRequestOptions{}, Clock::now());
   }
   static std::vector<serving::WorkItem> items(const std::shared_ptr<serving::Request>& r,
                                               const std::vector<uint32_t>& tokens) {

@@ -46,6 +46,20 @@ void add_profile_flag(CLI::App* app, EngineArgs& a) {
                 "stderr when done (CPU: wall clock per op; Vulkan: GPU timestamps)");
 }
 
+void add_long_pair_options(CLI::App* app, EngineArgs& a) {
+  app->add_option("--truncation-side", a.truncation_side,
+                  "which end of an over-long text is cut: right | left (Hugging Face's "
+                  "truncation_side)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"right", "left"}));
+  app->add_option("--max-windows", a.max_windows,
+                  "score a passage too long for --max-length in up to N windows that overlap "
+                  "by a quarter, the query in each, and keep the best window's score (1 = "
+                  "truncate)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+}
+
 void print_profile(const Engine& engine, const EngineArgs& args) {
   if (args.profile) std::fprintf(stderr, "%s", engine.profile_report().c_str());
 }

@@ -25,6 +25,8 @@ struct EngineArgs : EngineFlags {
 void add_engine_options(CLI::App* app, EngineArgs& args, bool model_required = true);
 // --profile, for the commands that run one Engine and print its per-op table when done.
 void add_profile_flag(CLI::App* app, EngineArgs& args);
+// --truncation-side and --max-windows, for the commands that score text pairs (score, rank).
+void add_long_pair_options(CLI::App* app, EngineArgs& args);
 // With --profile, prints the engine's per-op table to stderr.
 void print_profile(const Engine& engine, const EngineArgs& args);
 Options to_options(const EngineArgs& args);

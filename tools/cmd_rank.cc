@@ -71,6 +71,7 @@ Command add_rank(CLI::App& root) {
       "relevant).");
   add_engine_options(app, args->engine);
   add_profile_flag(app, args->engine);
+  add_long_pair_options(app, args->engine);
   app->add_option("--query,-q", args->query, "the query")->required();
   auto* file =
       app->add_option("--passages,-p", args->passages_file,

@@ -1,5 +1,7 @@
 // crossenc score: JSONL pairs (or pre-tokenized ids) in, the same lines plus "score" out.
+#include <algorithm>
 #include <cstdio>
+#include <limits>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -20,6 +22,7 @@ Command add_score(CLI::App& root) {
       "Output order = input order.");
   add_engine_options(app, args->engine);
   add_profile_flag(app, args->engine);
+  add_long_pair_options(app, args->engine);
   app->add_option("--input,-i", args->input, "input JSONL ('-' = stdin)")->required();
   app->add_option("--output,-o", args->output, "output JSONL ('-' = stdout)")
       ->capture_default_str();
@@ -35,23 +38,30 @@ Command add_score(CLI::App& root) {
             for (size_t i = 0; i < lines.size(); ++i) {
               auto pair = pair_from_line(lines[i]);
               try {
-                if (pair) {
-                  encodings.push_back(pair->encoding ? *pair->encoding
-                                                     : engine.tokenize(pair->query, pair->passage));
+                if (pair && pair->encoding) {
+                  encodings.push_back(std::move(*pair->encoding));
                   owner.push_back(i);
+                } else if (pair) {  // a long passage may be several windows (--max-windows)
+                  for (Encoding& w : engine.tokenize_windows(pair->query, pair->passage).windows) {
+                    encodings.push_back(std::move(w));
+                    owner.push_back(i);
+                  }
                 }
               } catch (const Error& e) {
                 lines[i].error = e.what();
               }
             }
             const size_t bad = report_invalid_lines(lines, args->input, args->skip_invalid);
-            std::vector<float> scores(lines.size(), 0.0f);
+            // A line scores as the best of its windows.
+            std::vector<float> scores(lines.size(), -std::numeric_limits<float>::infinity());
             Progress progress(encodings.size(), args->progress);
             const size_t chunk = static_cast<size_t>(std::max(1, args->engine.batch_size)) * 8;
             for (size_t k = 0; k < encodings.size(); k += chunk) {
               const size_t n = std::min(chunk, encodings.size() - k);
               const auto s = engine.score_encoded(std::span(encodings).subspan(k, n));
-              for (size_t j = 0; j < n; ++j) scores[owner[k + j]] = s[j];
+              for (size_t j = 0; j < n; ++j) {
+                scores[owner[k + j]] = std::max(scores[owner[k + j]], s[j]);
+              }
               progress.update(k + n);
             }
             progress.finish();

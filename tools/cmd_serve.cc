@@ -221,6 +221,14 @@ Command add_serve(CLI::App& root) {
                   "truncate pairs over the max length when a request does not say")
       ->capture_default_str()
       ->group(limits);
+  app->add_option("--max-chunks-per-doc", a->server.default_max_chunks_per_doc,
+                  "windows a document longer than the max length is scored in (they overlap by "
+                  "a quarter, the query in each; the best one counts) when a request does not "
+                  "say max_chunks_per_doc / max_tokens_per_doc; 1 = truncate, as TEI does. "
+                  "Cohere's routes default to their own (v1: 10 chunks, v2: 4096 tokens)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100))
+      ->group(limits);
   app->add_option("--max-concurrent-requests", a->server.max_concurrent_requests,
                   "requests in flight across gRPC and HTTP; beyond it 429 / RESOURCE_EXHAUSTED")
       ->capture_default_str()

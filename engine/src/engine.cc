@@ -2,6 +2,7 @@
 #include "crossenc/engine.h"
 
 #include <algorithm>
+#include <iterator>
 #include <mutex>
 #include <numeric>
 
@@ -57,6 +58,34 @@ struct Engine::Impl {
     }
     return scores;
   }
+
+  // Every pair as its windows (options.long_pairs), all scored in the same batches; a pair
+  // scores as the best of its windows. pair_at(i) gives the (query, passage) of pair i.
+  template <class PairAt>
+  std::vector<float> score_pairs(size_t n, PairAt pair_at, const char* what) {
+    std::vector<Encoding> encodings;
+    encodings.reserve(n);
+    std::vector<size_t> first(n + 1);
+    for (size_t i = 0; i < n; ++i) {
+      first[i] = encodings.size();
+      try {
+        const auto [query, passage] = pair_at(i);
+        PairWindows w =
+            tokenizer.encode_pair_windows(query, passage, options.max_length, options.long_pairs);
+        std::move(w.windows.begin(), w.windows.end(), std::back_inserter(encodings));
+      } catch (const Error& e) {
+        throw InputError(i, what, e.what());
+      }
+    }
+    first[n] = encodings.size();
+    const std::vector<float> window_scores = run(encodings);
+    std::vector<float> scores(n);
+    for (size_t i = 0; i < n; ++i) {
+      scores[i] = *std::max_element(window_scores.begin() + static_cast<ptrdiff_t>(first[i]),
+                                    window_scores.begin() + static_cast<ptrdiff_t>(first[i + 1]));
+    }
+    return scores;
+  }
 };
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -70,8 +99,7 @@ Engine Engine::open(const std::string& path, const Options& options) {
   auto model = open_model(path, hf_dtype);
   auto impl = std::make_unique<Impl>(model, options);
   const DType dtype = options.dtype.value_or(model->config().dtype);
-  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 &&
-      dtype != DType::I8) {
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16 && dtype != DType::I8) {
     throw Error("dtype must be f32, f16, bf16 or int8");
   }
   // BF16 and INT8 are CPU modes: "auto" means the CPU there, another backend is refused up front.
@@ -92,6 +120,7 @@ Engine Engine::open(const std::string& path, const Options& options) {
   const int model_max =
       std::min(model->tokenizer_config().max_length, model->config().max_position_embeddings);
   if (options.max_length < 0) throw Error("max_length must be >= 3");
+  if (options.long_pairs.max_windows < 1) throw Error("max_windows must be >= 1");
   const int max_length = options.max_length > 0 ? options.max_length : model_max;
   if (max_length < 3) throw Error("max_length must be >= 3");
   if (max_length > model->config().max_position_embeddings) {
@@ -109,20 +138,25 @@ Engine Engine::open(const std::string& path, const Options& options) {
 }
 
 Encoding Engine::tokenize(std::string_view query, std::string_view passage) const {
-  return impl_->tokenizer.encode_pair(query, passage, impl_->options.max_length);
+  LongPairOptions one = impl_->options.long_pairs;
+  one.max_windows = 1;
+  return std::move(
+      impl_->tokenizer.encode_pair_windows(query, passage, impl_->options.max_length, one)
+          .windows.front());
+}
+
+PairWindows Engine::tokenize_windows(std::string_view query, std::string_view passage) const {
+  return impl_->tokenizer.encode_pair_windows(query, passage, impl_->options.max_length,
+                                              impl_->options.long_pairs);
 }
 
 std::vector<float> Engine::score(std::span<const Pair> pairs) {
-  std::vector<Encoding> encodings;
-  encodings.reserve(pairs.size());
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    try {
-      encodings.push_back(tokenize(pairs[i].query, pairs[i].passage));
-    } catch (const Error& e) {
-      throw InputError(i, "pair", e.what());
-    }
-  }
-  return impl_->run(encodings);
+  return impl_->score_pairs(
+      pairs.size(),
+      [&](size_t i) {
+        return std::pair<std::string_view, std::string_view>(pairs[i].query, pairs[i].passage);
+      },
+      "pair");
 }
 
 std::vector<float> Engine::score_encoded(std::span<const Encoding> encodings) {
@@ -133,16 +167,10 @@ std::vector<float> Engine::score_batch(const PackedBatch& batch) { return impl_-
 
 std::vector<Ranked> Engine::rank(std::string_view query, std::span<const std::string> passages,
                                  size_t top_k) {
-  std::vector<Encoding> encodings;
-  encodings.reserve(passages.size());
-  for (size_t i = 0; i < passages.size(); ++i) {
-    try {
-      encodings.push_back(tokenize(query, passages[i]));
-    } catch (const Error& e) {
-      throw InputError(i, "passage", e.what());
-    }
-  }
-  const std::vector<float> scores = impl_->run(encodings);
+  const std::vector<float> scores = impl_->score_pairs(
+      passages.size(),
+      [&](size_t i) { return std::pair<std::string_view, std::string_view>(query, passages[i]); },
+      "passage");
   std::vector<Ranked> ranked(scores.size());
   for (size_t i = 0; i < scores.size(); ++i) ranked[i] = {i, scores[i]};
   std::stable_sort(ranked.begin(), ranked.end(),

@@ -14,6 +14,12 @@ Options EngineFlags::options() const {
   o.device = device;
   o.gemm = gemm;
   o.profile = profile;
+  if (truncation_side != "right" && truncation_side != "left") {
+    throw Error("truncation side must be right or left, not " + truncation_side);
+  }
+  o.long_pairs.side = truncation_side == "left" ? TruncationSide::kLeft : TruncationSide::kRight;
+  if (max_windows < 1) throw Error("max_windows must be >= 1");
+  o.long_pairs.max_windows = static_cast<size_t>(max_windows);
   return o;
 }
 

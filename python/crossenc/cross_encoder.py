@@ -63,11 +63,17 @@ class CrossEncoder:
         activation_fn: applied to the logits ([pairs, num_labels] numpy array); None = what the
             folder's config.json asks for, decided as sentence-transformers does (Identity for
             ms-marco models); Identity for a .cenc file, which does not record it.
+        truncation_side: which end of an over-long text is cut, "right" or "left" (Hugging
+            Face's truncation_side).
+        max_windows: a passage too long for max_length is scored in up to this many windows
+            that overlap by a quarter, the query in each, and the best window's score counts
+            (1 = truncate, as sentence-transformers does).
     """
 
     def __init__(self, model: str | os.PathLike, max_length: int | None = None,
                  backend: str = "cpu", dtype: str | None = None, threads: int = 0,
-                 device: int | None = None, activation_fn: Callable | None = None) -> None:
+                 device: int | None = None, activation_fn: Callable | None = None,
+                 truncation_side: str = "right", max_windows: int = 1) -> None:
         if device is not None and (isinstance(device, bool) or not isinstance(device, int)):
             raise ValueError(f"device must be a Vulkan device index (int) or None, not {device!r}")
         if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
@@ -75,7 +81,8 @@ class CrossEncoder:
         path = resolve_model(model)
         self._engine = _native.Engine(path, backend=backend, dtype=dtype, threads=threads,
                                       device=-1 if device is None else device,
-                                      max_length=max_length or 0, batch_size=1 << 20)
+                                      max_length=max_length or 0, batch_size=1 << 20,
+                                      truncation_side=truncation_side, max_windows=max_windows)
         info = self._engine.info()
         self.model_name_or_path = str(model)
         self._info = info

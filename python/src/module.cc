@@ -68,6 +68,18 @@ crossenc::Options options_of(const std::string& backend, const std::optional<std
   return o;
 }
 
+// Which end of a long text is cut, and how many windows a long passage is scored in.
+crossenc::Options with_long_pairs(crossenc::Options o, const std::string& side, int max_windows) {
+  if (side != "right" && side != "left") {
+    throw py::value_error("truncation_side must be \"right\" or \"left\", not \"" + side + "\"");
+  }
+  if (max_windows < 1) throw py::value_error("max_windows must be >= 1");
+  o.long_pairs.side =
+      side == "left" ? crossenc::TruncationSide::kLeft : crossenc::TruncationSide::kRight;
+  o.long_pairs.max_windows = static_cast<size_t>(max_windows);
+  return o;
+}
+
 py::dict config_of(const crossenc::ModelConfig& c) {
   py::dict d;
   d["architectures"] = py::make_tuple(c.architecture);
@@ -88,9 +100,11 @@ class PyEngine {
  public:
   PyEngine(const std::string& path, const std::string& backend,
            const std::optional<std::string>& dtype, int threads, int device, int max_length,
-           int batch_size)
+           int batch_size, const std::string& truncation_side, int max_windows)
       : engine_(crossenc::Engine::open(
-            path, options_of(backend, dtype, threads, device, max_length, batch_size))) {}
+            path,
+            with_long_pairs(options_of(backend, dtype, threads, device, max_length, batch_size),
+                            truncation_side, max_windows))) {}
 
   // Raw logits in input order, in batches of `batch_size` pairs (each one forward pass, as
   // `crossenc score --batch-size` forms them); progress(done) after each batch, with the GIL.
@@ -221,10 +235,11 @@ PYBIND11_MODULE(_native, m) {
   });
   py::class_<PyEngine>(m, "Engine")
       .def(py::init<const std::string&, const std::string&, const std::optional<std::string>&, int,
-                    int, int, int>(),
+                    int, int, int, const std::string&, int>(),
            py::arg("path"), py::arg("backend") = "cpu", py::arg("dtype") = py::none(),
            py::arg("threads") = 0, py::arg("device") = -1, py::arg("max_length") = 0,
-           py::arg("batch_size") = 32, py::call_guard<py::gil_scoped_release>())
+           py::arg("batch_size") = 32, py::arg("truncation_side") = "right",
+           py::arg("max_windows") = 1, py::call_guard<py::gil_scoped_release>())
       .def("score", &PyEngine::score, py::arg("pairs"), py::arg("batch_size") = 32,
            py::arg("progress") = py::none())
       .def("info", &PyEngine::info);

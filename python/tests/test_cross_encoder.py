@@ -126,6 +126,22 @@ def test_attributes(model):
     assert CrossEncoder(model.model_name_or_path, max_length=16, threads=1).max_length == 16
 
 
+def test_long_passages_truncate_or_score_as_their_best_window(model):
+    query = "which fox jumps"
+    passage = " ".join(f"fox{j * 7919 % 1000} jumps" for j in range(1500))  # ~5,000 tokens
+    truncated = model.predict([(query, passage)])
+    windowed = CrossEncoder(model.model_name_or_path, threads=1, max_windows=20)
+    best = windowed.predict([(query, passage)])
+    assert best >= truncated and best != truncated  # the first window is one of them
+    assert windowed.predict([(query, "a short one")]) == model.predict([(query, "a short one")])
+    left = CrossEncoder(model.model_name_or_path, threads=1, truncation_side="left")
+    assert left.predict([(query, passage)]) != truncated
+    with pytest.raises(ValueError, match="truncation_side"):
+        CrossEncoder(model.model_name_or_path, truncation_side="middle")
+    with pytest.raises(ValueError, match="max_windows"):
+        CrossEncoder(model.model_name_or_path, max_windows=0)
+
+
 def test_input_errors(model):
     with pytest.raises(ValueError, match="pair 1: the passage must be a str"):
         model.predict([("q", "p"), ("q", 3)])

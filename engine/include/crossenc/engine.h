@@ -35,6 +35,7 @@ struct Options {
   int device = -1;              // Vulkan device index; -1 = best
   std::string gemm = "auto";    // CPU GEMM path: auto | own | own-amx | blas | eigen | ...
   bool profile = false;         // time every op (see Engine::profile_report)
+  LongPairOptions long_pairs;   // truncation side, windows for long passages (score, rank)
 };
 
 struct Pair {
@@ -78,7 +79,10 @@ class Engine {
   std::vector<Ranked> rank(std::string_view query, std::span<const std::string> passages,
                            size_t top_k = 0);
 
+  // The pair as the model sees it (cut on Options::long_pairs.side).
   Encoding tokenize(std::string_view query, std::string_view passage) const;
+  // The pair as its windows under Options::long_pairs (score() takes the best of them).
+  PairWindows tokenize_windows(std::string_view query, std::string_view passage) const;
   const Tokenizer& tokenizer() const;
   const EngineInfo& info() const;
   // With Options::profile: a table of the time each op took over every forward pass so far

@@ -44,7 +44,8 @@ struct ServiceOptions {
 };
 
 struct ScoreRequestOptions {
-  bool truncate = true;  // false: a pair longer than max_length is an InvalidRequestError
+  bool truncate = true;        // false: a pair its windows cannot hold is an InvalidRequestError
+  LongPairOptions long_pairs;  // truncation side; windows for long passages (best one scores)
 };
 
 // Timing of one score() call, filled when the caller asks for it.

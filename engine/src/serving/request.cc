@@ -5,13 +5,26 @@
 
 namespace crossenc::serving {
 
-Request::Request(std::span<const Pair> pairs, bool truncate, Clock::time_point arrival)
-    : encodings(pairs.size()),
-      scores(pairs.size(), 0.0f),
-      pairs_(pairs),
-      truncate_(truncate),
+Request::Request(std::span<const Pair> pairs, const ScoreRequestOptions& options,
+                 Clock::time_point arrival)
+    : pairs_(pairs),
+      options_(options),
+      windows_per_pair_(std::max<size_t>(1, options.long_pairs.max_windows)),
       arrival_(arrival),
-      pending_(pairs.size()) {}
+      pending_(pairs.size() * windows_per_pair_) {
+  encodings.resize(pairs.size() * windows_per_pair_);
+  scores.assign(encodings.size(), 0.0f);
+  windows.assign(pairs.size(), 0);
+}
+
+std::vector<float> Request::pair_scores() const {
+  std::vector<float> best(pairs_.size());
+  for (size_t i = 0; i < best.size(); ++i) {
+    const auto first = scores.begin() + static_cast<ptrdiff_t>(i * windows_per_pair_);
+    best[i] = *std::max_element(first, first + std::max<uint32_t>(1, windows[i]));
+  }
+  return best;
+}
 
 void Request::fail(Failure::Kind kind, std::string message) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crossenc/engine.h"
+#include "crossenc/serving.h"
 
 namespace crossenc::serving {
 
@@ -30,21 +31,28 @@ inline double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-// Shared by the caller, the tokenizer workers and the replicas. Every pair is one work item;
-// the request completes when each item is either scored or dropped (after an error), so the
-// caller's pairs are never read once score() may return.
+// Shared by the caller, the tokenizer workers and the replicas. Pair i owns the work-item slots
+// [i * windows_per_pair(), (i + 1) * windows_per_pair()): one per window of its passage, those
+// it does not use finished at tokenization. The request completes when each slot is scored or
+// dropped (after an error), so the caller's pairs are never read once score() may return.
 class Request {
  public:
-  Request(std::span<const Pair> pairs, bool truncate, Clock::time_point arrival);
+  Request(std::span<const Pair> pairs, const ScoreRequestOptions& options,
+          Clock::time_point arrival);
 
   size_t size() const { return pairs_.size(); }
   const Pair& pair(size_t i) const { return pairs_[i]; }
-  bool truncate() const { return truncate_; }
+  const ScoreRequestOptions& options() const { return options_; }
+  size_t windows_per_pair() const { return windows_per_pair_; }
   Clock::time_point arrival() const { return arrival_; }
 
   // Slots written by exactly one thread each (tokenizer, then replica), read after completion.
-  std::vector<Encoding> encodings;
-  std::vector<float> scores;
+  std::vector<Encoding> encodings;  // per slot
+  std::vector<float> scores;        // per slot
+  std::vector<uint32_t> windows;    // per pair: how many slots it uses
+
+  // Valid after wait(): each pair's best window score, in input order.
+  std::vector<float> pair_scores() const;
 
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   // Keeps the first failure; items not yet run are dropped from then on.
@@ -65,7 +73,8 @@ class Request {
 
  private:
   const std::span<const Pair> pairs_;
-  const bool truncate_;
+  const ScoreRequestOptions options_;
+  const size_t windows_per_pair_;
   const Clock::time_point arrival_;
   std::atomic<size_t> pending_;
   std::atomic<bool> failed_{false};
@@ -83,7 +92,7 @@ class Request {
 // One tokenized pair waiting for (or in) a batch.
 struct WorkItem {
   std::shared_ptr<Request> request;
-  uint32_t index = 0;   // pair index within the request
+  uint32_t index = 0;   // slot within the request (see Request)
   uint32_t tokens = 0;  // sequence length
   Clock::time_point enqueued{};
 };

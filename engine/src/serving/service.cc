@@ -132,6 +132,10 @@ std::vector<float> Service::score(std::span<const Pair> pairs, const ScoreReques
     s.metrics.record_error();
     throw Error("the service is shut down");
   }
+  if (request.long_pairs.max_windows < 1) {
+    s.metrics.record_error();
+    throw InvalidRequestError("max_windows must be >= 1");
+  }
   if (pairs.empty()) {
     if (timing) *timing = {};
     s.metrics.record_success({});
@@ -154,7 +158,7 @@ std::vector<float> Service::score(std::span<const Pair> pairs, const ScoreReques
     ~Release() { admitted.fetch_sub(n, std::memory_order_relaxed); }
   } release{s.admitted_pairs, pairs.size()};
 
-  auto req = std::make_shared<serving::Request>(pairs, request.truncate, arrival);
+  auto req = std::make_shared<serving::Request>(pairs, request, arrival);
   if (s.tokenizers) {
     if (!s.tokenizers->submit(req)) {
       s.metrics.record_error();
@@ -183,7 +187,7 @@ std::vector<float> Service::score(std::span<const Pair> pairs, const ScoreReques
   t.tokens = req->tokens();
   s.metrics.record_success(t);
   if (timing) *timing = t;
-  return std::move(req->scores);
+  return req->pair_scores();
 }
 
 void Service::shutdown() { impl_->shutdown(); }

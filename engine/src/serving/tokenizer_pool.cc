@@ -19,45 +19,55 @@ void tokenize_and_queue(const Tokenizer& tokenizer, int max_length,
                         const std::shared_ptr<Request>& owner, size_t begin, size_t end,
                         Batcher& batcher) {
   Request& request = *owner;
+  const size_t per_pair = request.windows_per_pair();
+  const size_t slots = (end - begin) * per_pair;
   if (request.failed()) {  // an earlier chunk already failed: no point tokenizing this one
-    request.finish_items(end - begin);
+    request.finish_items(slots);
     return;
   }
+  const ScoreRequestOptions& options = request.options();
   const Clock::time_point start = Clock::now();
   std::vector<WorkItem> items;
   items.reserve(end - begin);
   size_t tokens = 0;
+  size_t pair = begin;
   try {
-    for (size_t i = begin; i < end; ++i) {
-      const Pair& pair = request.pair(i);
-      // With truncate off, one token of extra budget tells "fits" from "was cut".
-      Encoding e = tokenizer.encode_pair(pair.query, pair.passage,
-                                         request.truncate() ? max_length : max_length + 1);
-      if (!request.truncate() && e.input_ids.size() > static_cast<size_t>(max_length)) {
-        throw InvalidRequestError("pair " + std::to_string(i) + " is longer than max_length " +
-                                  std::to_string(max_length) +
-                                  " tokens and truncation is off (truncate = false)");
+    for (; pair < end; ++pair) {
+      const Pair& p = request.pair(pair);
+      PairWindows w =
+          tokenizer.encode_pair_windows(p.query, p.passage, max_length, options.long_pairs);
+      if (!options.truncate && w.truncated) {
+        throw InvalidRequestError(
+            "pair " + std::to_string(pair) + " is longer than " +
+            (per_pair > 1 ? std::to_string(per_pair) + " windows of " : std::string()) +
+            "max_length " + std::to_string(max_length) +
+            " tokens and truncation is off (truncate = false)");
       }
-      const auto length = static_cast<uint32_t>(e.input_ids.size());
-      tokens += length;
-      request.encodings[i] = std::move(e);
-      items.push_back({.request = owner, .index = static_cast<uint32_t>(i), .tokens = length});
+      request.windows[pair] = static_cast<uint32_t>(w.windows.size());
+      for (size_t j = 0; j < w.windows.size(); ++j) {
+        const size_t slot = pair * per_pair + j;
+        const auto length = static_cast<uint32_t>(w.windows[j].input_ids.size());
+        tokens += length;
+        request.encodings[slot] = std::move(w.windows[j]);
+        items.push_back({.request = owner, .index = static_cast<uint32_t>(slot), .tokens = length});
+      }
     }
   } catch (const InvalidRequestError& e) {
     request.fail(Failure::Kind::InvalidRequest, e.what());
   } catch (const std::exception& e) {
     // The tokenizer throws Error only for input it cannot encode (e.g. invalid UTF-8).
-    request.fail(Failure::Kind::InvalidRequest,
-                 "pair " + std::to_string(begin + items.size()) + ": " + e.what());
+    request.fail(Failure::Kind::InvalidRequest, "pair " + std::to_string(pair) + ": " + e.what());
   }
   request.add_tokenize(ms_between(start, Clock::now()), tokens);
   if (request.failed()) {
-    request.finish_items(end - begin);
+    request.finish_items(slots);
     return;
   }
+  const size_t queued = items.size();
+  request.finish_items(slots - queued);  // the window slots no pair needed
   if (!batcher.push(std::move(items))) {
     request.fail(Failure::Kind::Internal, "the service is shutting down");
-    request.finish_items(end - begin);
+    request.finish_items(queued);
   }
 }
 

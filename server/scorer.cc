@@ -34,15 +34,17 @@ void Scorer::check_batch_size(size_t pairs) const {
 Scorer::Result Scorer::score(const ScoreJob& job) {
   const std::vector<Pair>& pairs = job.pairs;
   check_batch_size(pairs.size());
-  if (job.side == TruncationSide::kLeft) {
-    throw ApiError(ErrorKind::kInvalid,
-                   "\"truncation_direction\": \"Left\" is not supported yet; use \"Right\"");
+  LongPairOptions long_pairs = job.long_pairs;
+  if (long_pairs.max_windows == 0) {
+    long_pairs.max_windows = static_cast<size_t>(options_.default_max_chunks_per_doc);
   }
   Slot slot = admit();
   Result r;
   try {
-    r.scores = service_.score(pairs, {.truncate = job.truncate.value_or(options_.default_truncate)},
-                              &r.timing);
+    r.scores = service_.score(
+        pairs,
+        {.truncate = job.truncate.value_or(options_.default_truncate), .long_pairs = long_pairs},
+        &r.timing);
   } catch (const OverloadedError& e) {
     throw ApiError(ErrorKind::kOverloaded, std::string("model is overloaded: ") + e.what());
   } catch (const InvalidRequestError& e) {

@@ -14,15 +14,12 @@
 
 namespace crossenc::server {
 
-// Which end of an over-long text truncation cuts (TEI's truncation_direction).
-enum class TruncationSide { kRight, kLeft };
-
 // The one request model behind every route and protocol: (query, passage) pairs and how to
 // treat texts longer than the model's window. Each API's adapter fills it from its own shape.
 struct ScoreJob {
   std::vector<Pair> pairs;
-  std::optional<bool> truncate;  // unset: the server default (--auto-truncate)
-  TruncationSide side = TruncationSide::kRight;
+  std::optional<bool> truncate;                  // unset: the server default (--auto-truncate)
+  LongPairOptions long_pairs{.max_windows = 0};  // max_windows 0: --max-chunks-per-doc
 };
 
 class Scorer {

@@ -10,14 +10,17 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // address both listeners bind
   int grpc_port = 50051;           // 0: any free port (see Server::grpc_port()); -1: no gRPC
   int http_port = 8080;            // 0: any free port; -1: no HTTP
-  // Pairs one request may carry. Larger than TEI's 32 because existing gRPC clients send 96+.
-  int max_client_batch_size = 1024;
+  // Pairs (documents) one request may carry: Cohere's limit of 10,000, split into batches.
+  int max_client_batch_size = 10000;
   int max_concurrent_requests = 512;         // in flight across both protocols; beyond: 429
   size_t payload_limit_bytes = 2'000'000;    // HTTP body limit (TEI's default); beyond: 413
   size_t grpc_max_message_bytes = 4u << 20;  // gRPC's own default; beyond: RESOURCE_EXHAUSTED
   bool default_truncate = true;              // requests that do not say truncate: cut to max length
-  int http_threads = 64;                     // HTTP handler threads; open connections hold none
-  int http_read_timeout_s = 5;               // a client not reading its answer this long is dropped
+  // Windows a long document may be scored in (best one counts) when a request does not say;
+  // 1: cut to the model's window, as TEI does.
+  int default_max_chunks_per_doc = 1;
+  int http_threads = 64;        // HTTP handler threads; open connections hold none
+  int http_read_timeout_s = 5;  // a client not reading its answer this long is dropped
   // The HTTP transport's limits (server/http/). Over one: 503, 408, 431 or 413, then close.
   int http_max_connections = 8192;              // open at once; beyond: 503
   int http_max_connections_per_address = 1024;  // open at once from one client address

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -520,6 +521,80 @@ TEST_F(ServerTest, HttpRerankCohereShape) {
   ASSERT_EQ(status, 200) << body;
   ASSERT_EQ(body["results"].size(), docs.size());
   EXPECT_FALSE(body["results"][0].contains("document"));
+}
+
+// Every route scores a long document by its best window when asked (Cohere by default), and
+// truncation_direction Left cuts the start.
+TEST_F(ServerTest, HttpLongDocumentsScoreAsTheirBestWindow) {
+  const std::string query = "which fox jumps";
+  std::string doc;
+  for (int j = 0; j < 1500; ++j)
+    doc.append("fox").append(std::to_string(j * 7919 % 1000)).append(" jumps ");
+  const Tokenizer& tok = engine_->tokenizer();
+  const int max_length = engine_->info().max_length;
+  const auto best = [&](const LongPairOptions& o) {
+    const PairWindows w = tok.encode_pair_windows(query, doc, max_length, o);
+    const std::vector<float> s = engine_->score_encoded(w.windows);
+    return *std::max_element(s.begin(), s.end());
+  };
+  const float first = engine_->score({{query, doc}})[0];
+  const float ten = best({.max_windows = 10});
+  ASSERT_NE(ten, first);  // the document needs its windows
+
+  const json documents = {doc, "a short one"};
+  auto [status, body] = post("/v1/rerank", json{{"query", query}, {"documents", documents}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  const auto cohere_score = [](const json& b) {
+    for (const auto& r : b["results"]) {
+      if (r["index"] == 0) return r["relevance_score"].get<float>();
+    }
+    return -1.0f;
+  };
+  EXPECT_NEAR(cohere_score(body), sigmoid_ref(ten), 1e-6);  // v1: 10 chunks by default
+  std::tie(status, body) =
+      post("/v2/rerank", json{{"query", query}, {"documents", documents}}.dump());
+  ASSERT_EQ(status, 200) << body;  // v2: the first 4096 tokens, in as many windows as they need
+  EXPECT_NEAR(cohere_score(body),
+              sigmoid_ref(best(
+                  {.max_windows = windows_to_cover(4096, max_length), .max_passage_tokens = 4096})),
+              1e-6);
+  std::tie(status, body) =
+      post("/v2/rerank",
+           json{{"query", query}, {"documents", documents}, {"max_tokens_per_doc", 600}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_NEAR(cohere_score(body),
+              sigmoid_ref(best(
+                  {.max_windows = windows_to_cover(600, max_length), .max_passage_tokens = 600})),
+              1e-6);
+
+  // TEI's /rerank truncates unless the request (or --max-chunks-per-doc) says otherwise.
+  const json texts = {doc};
+  std::tie(status, body) =
+      post("/rerank", json{{"query", query}, {"texts", texts}, {"raw_scores", true}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_NEAR(body[0]["score"].get<float>(), first, 1e-5);
+  std::tie(status, body) =
+      post("/rerank",
+           json{{"query", query}, {"texts", texts}, {"raw_scores", true}, {"max_chunks_per_doc", 3}}
+               .dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_NEAR(body[0]["score"].get<float>(), best({.max_windows = 3}), 1e-5);
+  std::tie(status, body) = post("/rerank", json{{"query", query},
+                                                {"texts", texts},
+                                                {"raw_scores", true},
+                                                {"truncation_direction", "Left"}}
+                                               .dump());
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_NEAR(body[0]["score"].get<float>(), best({.side = TruncationSide::kLeft}), 1e-5);
+  // truncate: false refuses a document its windows cannot hold, and accepts one they can.
+  std::tie(status, body) =
+      post("/rerank", json{{"query", query}, {"texts", texts}, {"truncate", false}}.dump());
+  EXPECT_EQ(status, 422) << body;
+  std::tie(status, body) = post(
+      "/rerank",
+      json{{"query", query}, {"texts", texts}, {"truncate", false}, {"max_chunks_per_doc", 100}}
+          .dump());
+  EXPECT_EQ(status, 200) << body;
 }
 
 TEST_F(ServerTest, HttpScoreBothShapes) {
@@ -1134,7 +1209,7 @@ TEST_F(ServerTest, HttpRouterErrorsAndRefusedParameters) {
   auto [status, body] = post("/v3/rerank", "{}");
   EXPECT_EQ(status, 404);
   EXPECT_NE(body["error"].get<std::string>().find("/openapi.json"), std::string::npos);
-  // Parameters that are not honoured are refused with a 422 that names them.
+  // Parameters that are not honoured, or out of range, are refused with a 422 that names them.
   struct Case {
     const char* path;
     json request;
@@ -1143,16 +1218,16 @@ TEST_F(ServerTest, HttpRouterErrorsAndRefusedParameters) {
   const json docs = {"p"};
   const std::vector<Case> cases = {
       {"/v1/rerank",
-       {{"query", "q"}, {"documents", docs}, {"max_chunks_per_doc", 10}},
+       {{"query", "q"}, {"documents", docs}, {"max_chunks_per_doc", 101}},
        "max_chunks_per_doc"},
       {"/v2/rerank",
-       {{"query", "q"}, {"documents", docs}, {"max_tokens_per_doc", 4096}},
+       {{"query", "q"}, {"documents", docs}, {"max_tokens_per_doc", 16385}},
        "max_tokens_per_doc"},
       {"/rerank",
-       {{"query", "q"}, {"texts", docs}, {"truncation_direction", "Middle"}},
-       "truncation_direction"},
+       {{"query", "q"}, {"texts", docs}, {"max_chunks_per_doc", 0}},
+       "max_chunks_per_doc"},
       {"/rerank",
-       {{"query", "q"}, {"texts", docs}, {"truncation_direction", "Left"}},
+       {{"query", "q"}, {"texts", docs}, {"truncation_direction", "Middle"}},
        "truncation_direction"},
       {"/v1/score",
        {{"text_1", "q"}, {"text_2", docs}, {"truncate_prompt_tokens", 5}},
@@ -1177,6 +1252,33 @@ TEST_F(ServerTest, HttpRouterErrorsAndRefusedParameters) {
   EXPECT_EQ(status, 400);
   EXPECT_FALSE(body["message"].get<std::string>().empty());
   expect_still_serving();
+}
+
+// With its defaults the server takes Cohere's 10,000 documents in one request, in batches,
+// and says the limit in a 413 beyond it.
+TEST_F(ServerTest, CliServeTakesTenThousandDocumentsAndRefusesMoreWith413) {
+  ServeProcess proc(
+      {"--model", model_path_.string(), "--grpc-port", "0", "--http-port", "0", "--threads", "2"});
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  httplib::Client client("127.0.0.1", http_port);
+  client.set_read_timeout(120, 0);
+  json documents = json::array();
+  for (int i = 0; i < 10000; ++i) documents.push_back("passage number " + std::to_string(i));
+  auto res = client.Post("/v1/rerank", json{{"query", "q"}, {"documents", documents}}.dump(),
+                         "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body.substr(0, 300);
+  const json body = json::parse(res->body);
+  EXPECT_EQ(body["results"].size(), 10000u);
+  EXPECT_EQ(body["meta"]["billed_units"]["search_units"], 100);
+  documents.push_back("one too many");
+  res = client.Post("/v1/rerank", json{{"query", "q"}, {"documents", documents}}.dump(),
+                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_NE(json::parse(res->body)["message"].get<std::string>().find("10000"), std::string::npos)
+      << res->body;
 }
 
 TEST_F(ServerTest, CliServeApiKeyCorsAndJsonLogs) {

@@ -14,20 +14,17 @@ namespace {
 size_t search_units(size_t documents) { return (documents + 99) / 100; }
 
 HttpResponse cohere_rerank(const RouteContext& ctx, const HttpRequest& req, RequestLog& log,
-                           const char* api_version) {
+                           const char* api_version, LongDocumentDefaults long_documents) {
   const json v = parse_object(req.body);
   if (v.contains("model") && !v["model"].is_null() && !v["model"].is_string()) {
     invalid("\"model\" must be a string");
   }
-  // Long-document chunking is not implemented yet: say so rather than ignore the request.
-  refuse_field(v, "max_chunks_per_doc", "documents are truncated to the model's window");
-  refuse_field(v, "max_tokens_per_doc", "documents are truncated to the model's window");
   ScoreJob job;
+  read_long_documents(v, ctx.scorer.service().info().max_length, job, long_documents);
   const std::string query = string_field(v, "query");
   const Documents docs = read_documents(v);
   const auto top_n = optional_positive_int(v, "top_n");
   const bool return_documents = optional_bool(v, "return_documents").value_or(false);
-  job.truncate = optional_bool(v, "truncate");
   job.pairs = query_pairs(query, docs.texts);
   Scorer::Result r = run(ctx.scorer, job, log);
   for (float& s : r.scores) s = sigmoid(s);
@@ -49,11 +46,12 @@ void add_cohere_routes(Router& router) {
   const RouteContext& ctx = router.context();
   router.add(
       {"POST", "/v1/rerank", ErrorStyle::kCohere, [&ctx](const HttpRequest& req, RequestLog& log) {
-         return cohere_rerank(ctx, req, log, "1");
+         // Cohere's defaults: v1 scores up to 10 chunks of a document, v2 its first 4096 tokens.
+         return cohere_rerank(ctx, req, log, "1", {.max_chunks = 10});
        }});
   router.add(
       {"POST", "/v2/rerank", ErrorStyle::kCohere, [&ctx](const HttpRequest& req, RequestLog& log) {
-         return cohere_rerank(ctx, req, log, "2");
+         return cohere_rerank(ctx, req, log, "2", {.max_tokens = 4096});
        }});
 }
 

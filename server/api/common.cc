@@ -7,17 +7,40 @@
 
 namespace crossenc::server {
 
-void read_truncation(const json& body, ScoreJob& job) {
+namespace {
+
+size_t bounded_positive(const json& body, const char* field, size_t fallback, size_t limit) {
+  const size_t n = optional_positive_int(body, field).value_or(fallback);
+  if (n > limit) {
+    invalid("\"" + std::string(field) + "\" must be at most " + std::to_string(limit) + ", not " +
+            std::to_string(n));
+  }
+  return n;
+}
+
+}  // namespace
+
+void read_long_documents(const json& body, int max_length, ScoreJob& job,
+                         LongDocumentDefaults defaults) {
   job.truncate = optional_bool(body, "truncate");
   if (const auto side = optional_string(body, "truncation_direction")) {
     if (*side == "Right" || *side == "right") {
-      job.side = TruncationSide::kRight;
+      job.long_pairs.side = TruncationSide::kRight;
     } else if (*side == "Left" || *side == "left") {
-      job.side = TruncationSide::kLeft;
+      job.long_pairs.side = TruncationSide::kLeft;
     } else {
       invalid("\"truncation_direction\" must be \"Right\" or \"Left\", not \"" + *side + "\"");
     }
   }
+  const size_t tokens =
+      bounded_positive(body, "max_tokens_per_doc", defaults.max_tokens, kMaxTokensPerDoc);
+  const size_t chunks =
+      bounded_positive(body, "max_chunks_per_doc", defaults.max_chunks, kMaxChunksPerDoc);
+  job.long_pairs.max_passage_tokens = tokens;
+  // Chunks when given; else as many windows as the kept tokens need; else the server default.
+  job.long_pairs.max_windows = chunks > 0   ? chunks
+                               : tokens > 0 ? windows_to_cover(tokens, max_length)
+                                            : 0;
 }
 
 std::vector<Pair> query_pairs(const std::string& query, const std::vector<std::string>& documents) {

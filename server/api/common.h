@@ -11,8 +11,18 @@
 
 namespace crossenc::server {
 
-// TEI's "truncate" (bool) and "truncation_direction" ("Right" or "Left") into job.
-void read_truncation(const json& body, ScoreJob& job);
+// What an API does with a long document when the request does not say (Cohere: 10 chunks on
+// v1, 4096 tokens on v2); 0: the server's --max-chunks-per-doc.
+struct LongDocumentDefaults {
+  size_t max_chunks = 0;
+  size_t max_tokens = 0;
+};
+inline constexpr size_t kMaxChunksPerDoc = 100;
+inline constexpr size_t kMaxTokensPerDoc = 16384;
+// "truncate", "truncation_direction" ("Right" or "Left", TEI), "max_chunks_per_doc" (windows a
+// document may be scored in) and "max_tokens_per_doc" (its word pieces kept) into job.
+void read_long_documents(const json& body, int max_length, ScoreJob& job,
+                         LongDocumentDefaults defaults = {});
 // (query, document) for every document.
 std::vector<Pair> query_pairs(const std::string& query, const std::vector<std::string>& documents);
 // Scores the job through the Scorer (the one scoring path) and reports it in the log.

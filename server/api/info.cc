@@ -34,6 +34,7 @@ std::string info_body(const EngineInfo& info, const ServiceOptions& service,
       {"max_batch_requests", service.max_batch_pairs},
       {"max_client_batch_size", server.max_client_batch_size},
       {"auto_truncate", server.default_truncate},
+      {"max_chunks_per_doc", server.default_max_chunks_per_doc},
       {"tokenization_workers", service.tokenizer_workers},
       {"version", version},
       // crossenc's own.

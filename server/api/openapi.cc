@@ -26,6 +26,10 @@ constexpr const char* kComponents = R"json({
   "Truncate": {"type": "boolean", "nullable": true,
     "description": "Cut texts longer than the model's window (default: --auto-truncate, on); false: 422"},
   "TruncationDirection": {"type": "string", "enum": ["Right", "Left"], "default": "Right"},
+  "MaxChunksPerDoc": {"type": "integer", "minimum": 1, "maximum": 100,
+    "description": "Windows a long document is scored in (overlapping by a quarter, the query in each; the best counts). Default: --max-chunks-per-doc (1); /v1/rerank 10"},
+  "MaxTokensPerDoc": {"type": "integer", "minimum": 1, "maximum": 16384,
+    "description": "Word pieces of a document kept, scored in as many windows as they need. Default: none; /v2/rerank 4096"},
   "Document": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": true}],
     "description": "A string, or an object ranked by rank_fields (default [\"text\"])"},
   "RerankResult": {"type": "object", "required": ["index", "relevance_score"], "properties": {
@@ -37,8 +41,9 @@ constexpr const char* kComponents = R"json({
     "top_n": {"type": "integer", "minimum": 1}, "rank_fields": {"type": "array", "items": {"type": "string"}},
     "return_documents": {"type": "boolean", "default": false},
     "truncate": {"$ref": "#/components/schemas/Truncate"},
-    "max_chunks_per_doc": {"type": "integer", "description": "Refused (422): no chunking yet"},
-    "max_tokens_per_doc": {"type": "integer", "description": "Refused (422): no chunking yet"}}},
+    "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+    "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+    "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}},
   "CohereRerankResponse": {"type": "object", "required": ["id", "results", "meta"], "properties": {
     "id": {"type": "string"}, "results": {"type": "array", "items": {"$ref": "#/components/schemas/RerankResult"}},
     "meta": {"type": "object", "properties": {"api_version": {"type": "object"},
@@ -57,7 +62,9 @@ constexpr const char* kPaths = R"json({
      "raw_scores": {"type": "boolean", "default": false, "description": "false: sigmoid"},
      "return_text": {"type": "boolean", "default": false},
      "truncate": {"$ref": "#/components/schemas/Truncate"},
-     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"}}},
+     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+     "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+     "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}},
    {"type": "object", "required": ["query", "documents"], "properties": {
      "model": {"type": "string"}, "query": {"type": "string"},
      "documents": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Document"}},
@@ -65,7 +72,9 @@ constexpr const char* kPaths = R"json({
      "raw_scores": {"type": "boolean", "default": false},
      "rank_fields": {"type": "array", "items": {"type": "string"}},
      "truncate": {"$ref": "#/components/schemas/Truncate"},
-     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"}}}]}}}},
+     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+     "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+     "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}}]}}}},
   "responses": {"200": {"description": "TEI: [{index, score, text?}] best first; Jina/vLLM: {id, model, usage, results}",
     "content": {"application/json": {"schema": {"oneOf": [
      {"type": "array", "items": {"type": "object", "properties": {"index": {"type": "integer"},
@@ -81,7 +90,9 @@ constexpr const char* kPaths = R"json({
       {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}]},
     "raw_scores": {"type": "boolean", "default": false},
     "truncate": {"$ref": "#/components/schemas/Truncate"},
-    "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"}}}}}},
+    "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+     "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+     "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}}}}},
   "responses": {"200": {"description": "[{score, label}] for a pair, one such list per pair for a batch"},
    "default": {"$ref": "#/components/responses/TeiError"}}}},
  "/decode": {"post": {"summary": "TEI decode: token ids back to text",
@@ -108,7 +119,9 @@ constexpr const char* kPaths = R"json({
    {"type": "object", "required": ["pairs"], "properties": {"pairs": {"type": "array", "minItems": 1},
      "raw_scores": {"type": "boolean", "default": true},
      "truncate": {"$ref": "#/components/schemas/Truncate"},
-     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"}}},
+     "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+     "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+     "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}},
    {"type": "array", "items": {"type": "array", "items": {"type": "string"}}},
    {"$ref": "#/components/schemas/VllmScoreRequest"}]}}}},
   "responses": {"200": {"description": "{scores: [...]} in input order, or vLLM's score list"},
@@ -133,7 +146,9 @@ constexpr const char* kVllmScoreRequest =
   "text_1": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
   "text_2": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
   "truncate": {"$ref": "#/components/schemas/Truncate"},
-  "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"}}})json";
+  "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},
+     "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
+     "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}})json";
 
 ordered_json error_answer(const char* schema) {
   return {{"description",

@@ -39,7 +39,7 @@ HttpResponse pairs_score(Scorer& scorer, const json& v, RequestLog& log) {
   if (v.is_object()) {
     items = &nonempty_array(v, "pairs");
     raw = optional_bool(v, "raw_scores").value_or(true);
-    read_truncation(v, job);
+    read_long_documents(v, scorer.service().info().max_length, job);
   } else if (!v.is_array()) {
     invalid("request body must be {\"pairs\": [...]} or an array of [query, passage]");
   } else if (v.empty()) {
@@ -74,7 +74,7 @@ HttpResponse vllm_score(const RouteContext& ctx, const json& v, RequestLog& log)
             std::to_string(b.size()) + ": give one text_1, or as many as text_2");
   }
   ScoreJob job;
-  read_truncation(v, job);
+  read_long_documents(v, ctx.scorer.service().info().max_length, job);
   job.pairs.reserve(b.size());
   for (size_t i = 0; i < b.size(); ++i) job.pairs.push_back({a.size() == 1 ? a[0] : a[i], b[i]});
   const Scorer::Result r = run(ctx.scorer, job, log);

@@ -19,7 +19,7 @@ HttpResponse tei_rerank(Scorer& scorer, const json& v, RequestLog& log) {
   ScoreJob job;
   const std::string query = string_field(v, "query");
   const std::vector<std::string> texts = string_items(nonempty_array(v, "texts"), "texts");
-  read_truncation(v, job);
+  read_long_documents(v, scorer.service().info().max_length, job);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
   const bool return_text = optional_bool(v, "return_text").value_or(false);
   job.pairs = query_pairs(query, texts);
@@ -45,7 +45,7 @@ HttpResponse jina_rerank(const RouteContext& ctx, const json& v, RequestLog& log
   const auto top_n = optional_positive_int(v, "top_n");
   const bool return_documents = optional_bool(v, "return_documents").value_or(true);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
-  read_truncation(v, job);
+  read_long_documents(v, ctx.scorer.service().info().max_length, job);
   job.pairs = query_pairs(query, docs.texts);
   Scorer::Result r = run(ctx.scorer, job, log);
   for (float& s : r.scores) s = activate(s, raw);
@@ -87,7 +87,7 @@ HttpResponse predict(Scorer& scorer, const json& v, RequestLog& log) {
   ScoreJob job;
   bool batch = false;
   job.pairs = predict_inputs(v, batch);
-  read_truncation(v, job);
+  read_long_documents(v, scorer.service().info().max_length, job);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
   const Scorer::Result r = run(scorer, job, log);
   ordered_json out = ordered_json::array();

@@ -65,9 +65,11 @@ test("a wrong key is a 401 the SDK reports", async () => {
                        (e) => e.statusCode === 401 && /API key/.test(JSON.stringify(e.body)));
 });
 
-test("an unsupported parameter is a 422 naming it", async () => {
+test("maxTokensPerDoc is honoured, and out of range it is a 422 naming it", async () => {
   const client = new CohereClientV2({ token: key, environment: environment() });
-  await assert.rejects(client.rerank({ model: "m", query, documents, maxTokensPerDoc: 4096 }),
+  const r = await client.rerank({ model: "m", query, documents, maxTokensPerDoc: 2 });
+  assert.equal(r.results.length, documents.length);
+  await assert.rejects(client.rerank({ model: "m", query, documents, maxTokensPerDoc: 100000 }),
                        (e) => e.statusCode === 422 && /max_tokens_per_doc/.test(e.body.message));
 });
 

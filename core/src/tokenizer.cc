@@ -519,19 +519,7 @@ size_t windows_to_cover(size_t passage_tokens, int max_length) {
 
 Encoding Tokenizer::encode_pair(std::string_view query, std::string_view passage,
                                 int max_length) const {
-  const Impl& t = *impl_;
-  const size_t room = room_in(max_length > 0 ? max_length : t.config.max_length);
-  Scratch& s = scratch();
-  std::vector<int32_t>& a = s.first;
-  std::vector<int32_t>& b = s.second;
-  a.clear();
-  b.clear();
-  t.encode_text(query, "query", SIZE_MAX, a);
-  // longest_first never keeps more of the passage than room, and once the passage is longer
-  // than both room and the query its exact length no longer matters: stop counting there.
-  t.encode_text(passage, "passage", std::max(room, a.size()) + 1, b);
-  const auto [n1, n2] = longest_first(a.size(), b.size(), room);
-  return assemble(t.cls, t.sep, {a.data(), n1}, {b.data(), n2});
+  return std::move(encode_pair_windows(query, passage, max_length, {}).windows.front());
 }
 
 PairWindows Tokenizer::encode_pair_windows(std::string_view query, std::string_view passage,

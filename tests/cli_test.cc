@@ -3,11 +3,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crossenc/engine.h"
 #include "crossenc/model_file.h"
 #include "test_util.h"
 
@@ -77,7 +79,8 @@ TEST(Cli, HelpForEveryCommand) {
 TEST(Cli, ConvertAndInfo) {
   const auto r = run("info " + model());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("crossenc v" + std::to_string(crossenc::kModelFormatVersion)), std::string::npos);
+  EXPECT_NE(r.out.find("crossenc v" + std::to_string(crossenc::kModelFormatVersion)),
+            std::string::npos);
   EXPECT_NE(r.out.find("layers 2, hidden 32, heads 2"), std::string::npos);
   EXPECT_NE(r.out.find("layer.1.ffn.out.weight"), std::string::npos);
   EXPECT_NE(r.out.find("tensors (33)"), std::string::npos);
@@ -187,6 +190,47 @@ TEST(Cli, RankPrintsBestFirst) {
   EXPECT_NE(r.out.find("rank"), std::string::npos);
   EXPECT_NE(r.err.find("ranked 2 passages"), std::string::npos);
   EXPECT_EQ(run("rank -m " + model() + " -q q").code, 1);  // no passages
+}
+
+// --max-windows and --truncation-side give what the Engine gives with the same options.
+TEST(Cli, LongPassagesTruncateOrScoreAsTheirBestWindow) {
+  const std::string query = "which fox jumps";
+  std::string passage;
+  for (int j = 0; j < 1500; ++j) {
+    passage.append("fox").append(std::to_string(j * 7919 % 1000)).append(" jumps ");
+  }
+  const std::string input = nlohmann::json{{"query", query}, {"passage", passage}}.dump() + "\n";
+  const auto cli_score = [&](const std::string& flags) {
+    const Result r = run("score -m " + model() + " --threads 2 " + flags + " -i -", input);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return r.code == 0 ? json_lines(r.out).at(0)["score"].get<float>() : 0.0f;
+  };
+  const auto engine_score = [&](crossenc::LongPairOptions o) {
+    auto e = crossenc::Engine::open(model(), {.threads = 2, .long_pairs = o});
+    return e.score({{query, passage}})[0];
+  };
+  const float truncated = cli_score("");
+  EXPECT_NEAR(truncated, engine_score({}), 1e-5);
+  const float best = cli_score("--max-windows 20");
+  EXPECT_NEAR(best, engine_score({.max_windows = 20}), 1e-5);
+  EXPECT_GT(best, truncated + 1e-4);  // the best window is not the first here
+  const float left = cli_score("--truncation-side left");
+  EXPECT_NEAR(left, engine_score({.side = crossenc::TruncationSide::kLeft}), 1e-5);
+  EXPECT_GT(std::fabs(left - truncated), 1e-4);
+  // rank takes the same flags.
+  const auto passages = work_dir() / "long_passage.txt";
+  std::ofstream(passages) << passage << "\n";
+  const Result r = run("rank -m " + model() + " --threads 2 --max-windows 20 -q '" + query +
+                       "' -p " + passages.string() + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)[0]["score"].get<float>(), best, 1e-5);
+  // Bad values are refused by name.
+  for (const char* bad : {"--max-windows 0", "--truncation-side middle"}) {
+    const Result b = run("score -m " + model() + " " + bad + " -i -", input);
+    EXPECT_NE(b.code, 0) << bad;
+    EXPECT_NE(b.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
+        << b.err;
+  }
 }
 
 TEST(Cli, RankNamesTheBadPassageLineAndRefusesFolders) {

@@ -1281,6 +1281,36 @@ TEST_F(ServerTest, CliServeTakesTenThousandDocumentsAndRefusesMoreWith413) {
       << res->body;
 }
 
+// --max-chunks-per-doc is the windows a document gets when the request does not say.
+TEST_F(ServerTest, CliServeMaxChunksPerDocIsTheDefaultForSilentRequests) {
+  ServeProcess proc({"--model", model_path_.string(), "--grpc-port", "0", "--http-port", "0",
+                     "--threads", "2", "--max-chunks-per-doc", "3"});
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  httplib::Client client("127.0.0.1", http_port);
+  auto res = client.Get("/info");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(json::parse(res->body)["max_chunks_per_doc"], 3) << res->body;
+  std::string doc;
+  for (int j = 0; j < 1500; ++j) {
+    doc.append("fox").append(std::to_string(j * 7919 % 1000)).append(" jumps ");
+  }
+  const auto score = [&](json request) {
+    request["query"] = "which fox jumps";
+    request["texts"] = {doc};
+    request["raw_scores"] = true;
+    auto r = client.Post("/rerank", request.dump(), "application/json");
+    EXPECT_TRUE(r && r->status == 200) << (r ? r->body : "no answer");
+    return r && r->status == 200 ? json::parse(r->body)[0]["score"].get<float>() : 0.0f;
+  };
+  const float silent = score(json::object());
+  EXPECT_NEAR(silent, score({{"max_chunks_per_doc", 3}}), 1e-5);
+  EXPECT_GT(std::fabs(silent - score({{"max_chunks_per_doc", 1}})), 1e-4);
+  res = client.Get("/rerank");  // still serving after all that
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+}
+
 TEST_F(ServerTest, CliServeApiKeyCorsAndJsonLogs) {
   const fs::path key_file = ::crossenc::test::temp_dir() / "api_key.txt";
   std::ofstream(key_file) << "s3cret-key\n";

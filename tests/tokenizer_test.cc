@@ -63,6 +63,25 @@ GoldenResult check_golden(const std::filesystem::path& path) {
     const auto want_types = j.at("token_type_ids").get<std::vector<int32_t>>();
     const Encoding got = bert().encode_pair(j.at("query").get<std::string>(),
                                             j.at("passage").get<std::string>(), max_length);
+    for (const char* field : {"query", "passage"}) {
+      // The offsets path gives the same ids, with spans in order inside the text (pieces of
+      // one character, as Hangul jamo after NFD, share its span).
+      const std::string text = j.at(field).get<std::string>();
+      std::vector<TokenSpan> spans;
+      const bool same = bert().tokenize(text, spans) == bert().tokenize(text);
+      bool ordered = true;
+      for (size_t i = 0; i < spans.size(); ++i) {
+        ordered =
+            ordered && spans[i].begin < spans[i].end && spans[i].end <= text.size() &&
+            (i == 0 || (spans[i - 1].begin <= spans[i].begin && spans[i - 1].end <= spans[i].end &&
+                        (spans[i - 1].end <= spans[i].begin || spans[i - 1] == spans[i])));
+      }
+      if (!same || !ordered) {
+        ++r.failures;
+        ADD_FAILURE() << path.filename().string() << " line " << r.lines << ": " << field
+                      << (same ? " offsets out of order" : " ids differ with offsets");
+      }
+    }
     if (got.input_ids == want_ids && got.token_type_ids == want_types) continue;
     ++r.failures;
     if (r.failures > 10) continue;  // report the first few in detail
@@ -259,6 +278,75 @@ TEST(Tokenizer, CanonicalReorderingOfKeptMarks) {
   EXPECT_EQ(tok.tokenize("x\u302E\u200B\u1B44"), std::vector<int32_t>{4});
   // ... but a starter does, even a mark of class 0 that strip_accents then drops (U+0900).
   EXPECT_EQ(tok.tokenize("x\u302E\u0900\u1B44"), std::vector<int32_t>{1});
+}
+
+// --- Offsets ---------------------------------------------------------------------------------
+
+// The source text of each id: text[span.begin, span.end).
+Tokens sources(std::string_view text) {
+  std::vector<TokenSpan> spans;
+  const std::vector<int32_t> ids = bert().tokenize(text, spans);
+  EXPECT_EQ(ids, bert().tokenize(text)) << text;
+  EXPECT_EQ(spans.size(), ids.size()) << text;
+  Tokens out;
+  for (const TokenSpan& s : spans) {
+    EXPECT_LE(s.begin, s.end);
+    EXPECT_LE(s.end, text.size());
+    out.emplace_back(text.substr(s.begin, s.end - s.begin));
+  }
+  return out;
+}
+
+std::string joined(const Tokens& t) {
+  std::string out;
+  for (const std::string& s : t) out += s;
+  return out;
+}
+
+TEST(Tokenizer, OffsetsPointAtTheSourceOfEachPiece) {
+  EXPECT_EQ(sources("Hello, World!"), (Tokens{"Hello", ",", "World", "!"}));
+  EXPECT_EQ(sources("  two\tspaces "), (Tokens{"two", "spaces"}));
+  // Word pieces split the word where their normalized bytes came from.
+  const Tokens t = sources("Tokenization");
+  ASSERT_GE(t.size(), 2u);
+  EXPECT_EQ(joined(t), "Tokenization");
+  // Accents: the lowercased, stripped letters map back to the accented ones.
+  EXPECT_EQ(joined(sources("CAFÉ")), "CAFÉ");
+  EXPECT_EQ(joined(sources("naïve")), "naïve");
+  EXPECT_EQ(joined(sources("İstanbul")), "İstanbul");  // one character lowercases to two
+  // A stripped trailing mark came from no kept byte: the piece ends before it, as in HF.
+  EXPECT_EQ(joined(sources("cafe\u0301")), "cafe");
+  // A removed character inside a word is inside its span.
+  std::vector<TokenSpan> zw;
+  bert().tokenize("ab\u200Bcd", zw);
+  ASSERT_FALSE(zw.empty());
+  EXPECT_EQ(zw.front().begin, 0u);
+  EXPECT_EQ(zw.back().end, 7u);
+  EXPECT_EQ(joined(sources("ab\u200Bcd")).back(), 'd');
+  // Special literals, CJK, punctuation and a whole-word [UNK].
+  EXPECT_EQ(sources("x[CLS]y"), (Tokens{"x", "[CLS]", "y"}));
+  EXPECT_EQ(sources("中国人"), (Tokens{"中", "国", "人"}));
+  // NFD splits a Hangul syllable into jamo: pieces of one syllable share its span.
+  const Tokens hangul = sources("서울");
+  ASSERT_GE(hangul.size(), 2u);
+  for (const std::string& s : hangul) EXPECT_TRUE(s == "서" || s == "울") << s;
+  EXPECT_EQ(sources("«a—b»"), (Tokens{"«", "a", "—", "b", "»"}));
+  EXPECT_EQ(sources("ok abc☃def ok"), (Tokens{"ok", "abc☃def", "ok"}));
+  EXPECT_EQ(sources(repeat("a", 101)), (Tokens{repeat("a", 101)}));
+  EXPECT_TRUE(sources("").empty());
+  EXPECT_TRUE(sources("\u200B ").empty());
+}
+
+TEST(Tokenizer, OffsetsKeepKeptMarksWithTheirCharacters) {
+  // Reordered spacing marks: both map back into the word.
+  const Tokenizer tok({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "x\u1B44\u302E"}, {});
+  std::vector<TokenSpan> spans;
+  const std::string text = "x\u302E\u1B44 x";
+  EXPECT_EQ(tok.tokenize(text, spans), (std::vector<int32_t>{4, 1}));
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0], (TokenSpan{0, 7}));
+  EXPECT_EQ(spans[1], (TokenSpan{8, 9}));
+  EXPECT_THROW(tok.tokenize("bad \xff", spans), Error);
 }
 
 TEST(Tokenizer, ConfigWithoutLowercaseOrAccentStripping) {

@@ -125,6 +125,7 @@ enum AsciiClass : uint8_t { kAsciiWord, kAsciiRemove, kAsciiSpace, kAsciiPunct }
 struct PendingMark {
   uint8_t ccc;
   char32_t c;
+  uint32_t source;  // byte offset of the character it came from (offset tracking only)
 };
 
 // Per-thread buffers reused across calls, so steady-state encoding does not allocate.
@@ -132,6 +133,8 @@ struct Scratch {
   std::string word;
   std::vector<PendingMark> marks;
   std::vector<int32_t> first, second;
+  std::vector<uint32_t> word_source;  // per byte of word: the source character's first byte
+  std::vector<uint32_t> piece_ends;   // per word piece: its end in word
 };
 
 Scratch& scratch() {
@@ -176,26 +179,50 @@ struct Tokenizer::Impl {
   char ascii_map[128];          // ASCII word characters after lowercasing
   int32_t ascii_punct_id[128];  // id of each ASCII punctuation character as a word
 
+  template <bool kSpans>
   class TextEncoder;
 
-  void wordpiece(const std::string& word, size_t chars, std::vector<int32_t>& out) const;
-  void encode_text(std::string_view text, const char* what, size_t limit,
-                   std::vector<int32_t>& out) const;
+  // piece_ends, when given, gets each appended piece's end byte in word.
+  void wordpiece(const std::string& word, size_t chars, std::vector<int32_t>& out,
+                 std::vector<uint32_t>* piece_ends = nullptr) const;
+  // kSpans: spans gets one entry per id appended to out, its source bytes in text.
+  template <bool kSpans>
+  void encode_text(std::string_view text, const char* what, size_t limit, std::vector<int32_t>& out,
+                   std::vector<TokenSpan>* spans = nullptr) const;
 };
 
 // Streams one text through normalizer, pre-tokenizer and WordPiece, appending ids to out.
+// kSpans: also where in the text each id comes from. Every normalized byte remembers the source
+// character it came from (NFD, lowercasing and accent stripping map characters to characters),
+// so a word piece spans from its first byte's source character to its last one's.
+template <bool kSpans>
 class Tokenizer::Impl::TextEncoder {
  public:
-  TextEncoder(const Impl& tok, std::vector<int32_t>& out, Scratch& s)
-      : tok_(tok), out_(out), word_(s.word), marks_(s.marks) {
+  TextEncoder(const Impl& tok, std::vector<int32_t>& out, Scratch& s, std::string_view text,
+              std::vector<TokenSpan>* spans)
+      : tok_(tok),
+        out_(out),
+        word_(s.word),
+        marks_(s.marks),
+        text_(text),
+        spans_(spans),
+        word_source_(s.word_source),
+        piece_ends_(s.piece_ends) {
     word_.clear();
     marks_.clear();
+    word_source_.clear();
+  }
+
+  // The source character of what follows: text bytes [begin, begin + size).
+  void at(size_t begin) {
+    if constexpr (kSpans) source_ = static_cast<uint32_t>(begin);
   }
 
   // One character of word text (clean_text and whitespace already handled).
   void ascii_word_char(unsigned char b) {
     if (!marks_.empty()) flush_marks();
     word_.push_back(tok_.ascii_map[b]);
+    if constexpr (kSpans) word_source_.push_back(source_);
     ++chars_;
   }
 
@@ -203,6 +230,7 @@ class Tokenizer::Impl::TextEncoder {
     if (!marks_.empty()) flush_marks();
     end_word();
     out_.push_back(tok_.ascii_punct_id[b]);
+    if constexpr (kSpans) spans_->push_back({source_, source_ + 1});
   }
 
   // A word boundary: whitespace, a special token, or the end of the text.
@@ -211,9 +239,10 @@ class Tokenizer::Impl::TextEncoder {
     end_word();
   }
 
-  void special(int32_t id) {
+  void special(int32_t id, size_t size) {
     boundary();
     out_.push_back(id);
+    if constexpr (kSpans) spans_->push_back({source_, source_ + static_cast<uint32_t>(size)});
   }
 
   void non_ascii(char32_t c) {
@@ -243,7 +272,7 @@ class Tokenizer::Impl::TextEncoder {
     if (ccc == 0 && !marks_.empty()) flush_marks();  // a starter ends a run of marks
     if (f & unicode::kNonspacing) return;
     if (ccc != 0) {
-      marks_.push_back(PendingMark{ccc, c});
+      marks_.push_back(PendingMark{ccc, c, source_});
       return;
     }
     lowercase(c, f);
@@ -252,7 +281,12 @@ class Tokenizer::Impl::TextEncoder {
   void flush_marks() {
     std::stable_sort(marks_.begin(), marks_.end(),
                      [](const PendingMark& a, const PendingMark& b) { return a.ccc < b.ccc; });
-    for (const PendingMark& m : marks_) lowercase(m.c, unicode::char_flags(m.c));
+    const uint32_t source = source_;
+    for (const PendingMark& m : marks_) {
+      source_ = m.source;
+      lowercase(m.c, unicode::char_flags(m.c));
+    }
+    source_ = source;
     marks_.clear();
   }
 
@@ -276,15 +310,38 @@ class Tokenizer::Impl::TextEncoder {
 
   void append(char32_t c) {
     char buf[4];
-    word_.append(buf, unicode::encode_utf8(c, buf));
+    const size_t n = unicode::encode_utf8(c, buf);
+    word_.append(buf, n);
+    if constexpr (kSpans) word_source_.insert(word_source_.end(), n, source_);
     ++chars_;
   }
 
   void end_word() {
     if (word_.empty()) return;
-    tok_.wordpiece(word_, chars_, out_);
+    if constexpr (kSpans) {
+      piece_ends_.clear();
+      tok_.wordpiece(word_, chars_, out_, &piece_ends_);
+      uint32_t start = 0;
+      for (const uint32_t end : piece_ends_) {
+        // Reordered marks may put a later source character first: take the extremes.
+        const auto [lo, hi] =
+            std::minmax_element(word_source_.begin() + start, word_source_.begin() + end);
+        spans_->push_back({*lo, source_end(*hi)});
+        start = end;
+      }
+      word_source_.clear();
+    } else {
+      tok_.wordpiece(word_, chars_, out_);
+    }
     word_.clear();
     chars_ = 0;
+  }
+
+  // The end of the source character that starts at byte `begin` (valid UTF-8 by now).
+  uint32_t source_end(uint32_t begin) const {
+    uint32_t end = begin + 1;
+    while (end < text_.size() && is_continuation_byte(text_[end])) ++end;
+    return end;
   }
 
   const Impl& tok_;
@@ -292,14 +349,22 @@ class Tokenizer::Impl::TextEncoder {
   std::string& word_;
   size_t chars_ = 0;
   std::vector<PendingMark>& marks_;
+  std::string_view text_;
+  std::vector<TokenSpan>* spans_;
+  std::vector<uint32_t>& word_source_;
+  std::vector<uint32_t>& piece_ends_;
+  uint32_t source_ = 0;
 };
 
 // Greedy longest-match-first WordPiece; a word with any unmatched part is a single [UNK].
-void Tokenizer::Impl::wordpiece(const std::string& word, size_t chars,
-                                std::vector<int32_t>& out) const {
-  if (chars > static_cast<size_t>(std::max(config.max_input_chars_per_word, 0))) {
+void Tokenizer::Impl::wordpiece(const std::string& word, size_t chars, std::vector<int32_t>& out,
+                                std::vector<uint32_t>* piece_ends) const {
+  const auto whole_word_unknown = [&] {
     out.push_back(unk);
-    return;
+    if (piece_ends) piece_ends->assign(1, static_cast<uint32_t>(word.size()));
+  };
+  if (chars > static_cast<size_t>(std::max(config.max_input_chars_per_word, 0))) {
+    return whole_word_unknown();
   }
   const size_t n = word.size();
   const size_t rollback = out.size();
@@ -317,23 +382,30 @@ void Tokenizer::Impl::wordpiece(const std::string& word, size_t chars,
     }
     if (id < 0) {
       out.resize(rollback);
-      out.push_back(unk);
-      return;
+      return whole_word_unknown();
     }
     out.push_back(id);
+    if (piece_ends) piece_ends->push_back(static_cast<uint32_t>(end));
     start = end;
   }
 }
 
 // Tokenizes text into out. Once out holds at least limit ids the rest is only validated.
+template <bool kSpans>
 void Tokenizer::Impl::encode_text(std::string_view text, const char* what, size_t limit,
-                                  std::vector<int32_t>& out) const {
+                                  std::vector<int32_t>& out, std::vector<TokenSpan>* spans) const {
   const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = begin + text.size();
-  TextEncoder enc(*this, out, scratch());
+  if constexpr (kSpans) {
+    // Offsets are 32-bit to keep the per-byte record small.
+    if (text.size() >= UINT32_MAX) throw Error(std::string(what) + " too long to map offsets");
+    validate_utf8(begin, begin, end, what);  // so source_end() may trust the text
+  }
+  TextEncoder<kSpans> enc(*this, out, scratch(), text, spans);
   const unsigned char* p = begin;
   while (p < end) {
     const unsigned char b = *p;
+    enc.at(static_cast<size_t>(p - begin));
     if (special_start[b]) {
       const Special* match = nullptr;
       for (const Special& s : specials) {
@@ -344,7 +416,7 @@ void Tokenizer::Impl::encode_text(std::string_view text, const char* what, size_
         }
       }
       if (match != nullptr) {
-        enc.special(match->id);
+        enc.special(match->id, match->text.size());
         p += match->text.size();
         if (out.size() >= limit) return validate_utf8(begin, p, end, what);
         continue;
@@ -534,7 +606,7 @@ PairWindows Tokenizer::encode_pair_windows(std::string_view query, std::string_v
   std::vector<int32_t>& b = s.second;
   a.clear();
   b.clear();
-  t.encode_text(query, "query", SIZE_MAX, a);
+  t.encode_text<false>(query, "query", SIZE_MAX, a);
   // A right cut keeps a prefix: the windows reach at most max_windows * room ids into the
   // passage, so one more tells "cut" from "fits" (as in encode_pair). A left cut needs the end.
   size_t limit = SIZE_MAX;
@@ -542,7 +614,7 @@ PairWindows Tokenizer::encode_pair_windows(std::string_view query, std::string_v
     limit = std::max(room * max_windows, a.size()) + 1;
     if (cap > 0) limit = std::min(limit, cap + 1);
   }
-  t.encode_text(passage, "passage", limit, b);
+  t.encode_text<false>(passage, "passage", limit, b);
 
   PairWindows out;
   // The passage's ids in play: [b0, b1) of b after the max_passage_tokens cut.
@@ -583,7 +655,15 @@ PairWindows Tokenizer::encode_pair_windows(std::string_view query, std::string_v
 
 std::vector<int32_t> Tokenizer::tokenize(std::string_view text) const {
   std::vector<int32_t> out;
-  impl_->encode_text(text, "text", SIZE_MAX, out);
+  impl_->encode_text<false>(text, "text", SIZE_MAX, out);
+  return out;
+}
+
+std::vector<int32_t> Tokenizer::tokenize(std::string_view text,
+                                         std::vector<TokenSpan>& spans) const {
+  std::vector<int32_t> out;
+  spans.clear();
+  impl_->encode_text<true>(text, "text", SIZE_MAX, out, &spans);
   return out;
 }
 

@@ -27,6 +27,13 @@ struct Encoding {
   std::vector<int32_t> token_type_ids;
 };
 
+// Where a token comes from in its text: bytes [begin, end). A word piece covers the source
+// characters its normalized bytes came from.
+struct TokenSpan {
+  uint32_t begin = 0, end = 0;
+  bool operator==(const TokenSpan&) const = default;
+};
+
 // Which end of a text longest_first truncation cuts (Hugging Face's truncation_side).
 enum class TruncationSide { kRight, kLeft };
 
@@ -73,6 +80,8 @@ class Tokenizer {
 
   // Word pieces of one text, no special tokens added, no truncation.
   std::vector<int32_t> tokenize(std::string_view text) const;
+  // The same ids, and spans[i] the source bytes of id i (Hugging Face's offsets, in bytes).
+  std::vector<int32_t> tokenize(std::string_view text, std::vector<TokenSpan>& spans) const;
 
   const TokenizerConfig& config() const;
   const std::vector<std::string>& vocab() const;

@@ -1113,6 +1113,49 @@ TEST_F(ServerTest, HttpEveryRouteAnswersInItsApisShape) {
       post("/decode", json{{"ids", {ids, {tok.cls_id()}}}, {"skip_special_tokens", false}}.dump());
   ASSERT_EQ(status, 200) << body;
   EXPECT_EQ(body[1], "[CLS]");
+  // TEI /tokenize: ids with character offsets into each text, the added [CLS]/[SEP] special
+  // with null offsets; a string or a list of strings.
+  std::tie(status, body) = post("/tokenize", json{{"inputs", "Ünïcode naïve, ok"}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body.size(), 1u);
+  const json& toks = body[0];
+  ASSERT_GE(toks.size(), 5u) << toks;
+  EXPECT_EQ(toks.front()["id"], tok.cls_id());
+  EXPECT_EQ(toks.front()["text"], "[CLS]");
+  EXPECT_TRUE(toks.front()["special"].get<bool>());
+  EXPECT_TRUE(toks.front()["start"].is_null());
+  EXPECT_EQ(toks.back()["id"], tok.sep_id());
+  std::vector<int32_t> text_ids;
+  for (size_t i = 1; i + 1 < toks.size(); ++i) {
+    text_ids.push_back(toks[i]["id"].get<int32_t>());
+    EXPECT_FALSE(toks[i]["special"].get<bool>());
+  }
+  EXPECT_EQ(text_ids, tok.tokenize("Ünïcode naïve, ok"));
+  // Characters, not bytes: "naïve" is characters 8..13 (the ï is two bytes).
+  const std::u32string chars = U"Ünïcode naïve, ok";
+  for (size_t i = 1; i + 1 < toks.size(); ++i) {
+    const auto start = toks[i]["start"].get<size_t>(), stop = toks[i]["stop"].get<size_t>();
+    ASSERT_LE(stop, chars.size());
+    EXPECT_LT(start, stop);
+    if (toks[i]["text"] == ",") {
+      EXPECT_EQ(start, 13u);
+    }
+  }
+  EXPECT_EQ(toks[toks.size() - 2]["text"], "ok");
+  EXPECT_EQ(toks[toks.size() - 2]["start"], 15);
+  EXPECT_EQ(toks[toks.size() - 2]["stop"], 17);
+  std::tie(status, body) =
+      post("/tokenize", json{{"inputs", {"a b", "c"}}, {"add_special_tokens", false}}.dump());
+  ASSERT_EQ(status, 200) << body;
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_EQ(body[0].size(), 2u);
+  EXPECT_EQ(body[1][0]["text"], "c");
+  EXPECT_EQ(body[1][0]["start"], 0);
+  std::tie(status, body) = post("/tokenize", json{{"inputs", json::array()}}.dump());
+  EXPECT_EQ(status, 400) << body;
+  std::tie(status, body) = post("/tokenize", json{{"inputs", 3}}.dump());
+  EXPECT_EQ(status, 422) << body;
+  EXPECT_NE(body["error"].get<std::string>().find("inputs"), std::string::npos);
   // Cohere v2: id, meta.api_version, meta.billed_units.search_units.
   std::tie(status, body) = post(
       "/v2/rerank", json{{"model", "m"}, {"query", "what is a flea"}, {"documents", docs}}.dump());
@@ -1165,10 +1208,10 @@ TEST_F(ServerTest, HttpOpenApiDescribesEveryRouteAndDocsLoadsIt) {
   const json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
   const std::vector<std::pair<std::string, std::string>> routes = {
-      {"/rerank", "post"},    {"/predict", "post"},     {"/decode", "post"},
-      {"/v1/rerank", "post"}, {"/v2/rerank", "post"},   {"/score", "post"},
-      {"/v1/score", "post"},  {"/health", "get"},       {"/info", "get"},
-      {"/metrics", "get"},    {"/openapi.json", "get"}, {"/docs", "get"}};
+      {"/rerank", "post"},    {"/predict", "post"},   {"/decode", "post"}, {"/tokenize", "post"},
+      {"/v1/rerank", "post"}, {"/v2/rerank", "post"}, {"/score", "post"},  {"/v1/score", "post"},
+      {"/health", "get"},     {"/info", "get"},       {"/metrics", "get"}, {"/openapi.json", "get"},
+      {"/docs", "get"}};
   for (const auto& [path, method] : routes) {
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
         << method << " " << path;

@@ -95,6 +95,16 @@ constexpr const char* kPaths = R"json({
      "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}}}}},
   "responses": {"200": {"description": "[{score, label}] for a pair, one such list per pair for a batch"},
    "default": {"$ref": "#/components/responses/TeiError"}}}},
+ "/tokenize": {"post": {"summary": "TEI tokenize: token ids with character offsets",
+  "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+   "required": ["inputs"], "properties": {
+    "inputs": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+    "add_special_tokens": {"type": "boolean", "default": true}}}}}},
+  "responses": {"200": {"description": "one token list per text; start/stop are character offsets, null for the added [CLS]/[SEP]",
+    "content": {"application/json": {"schema": {"type": "array", "items": {"type": "array", "items": {
+     "type": "object", "properties": {"id": {"type": "integer"}, "text": {"type": "string"},
+      "special": {"type": "boolean"}, "start": {"type": "integer", "nullable": true}, "stop": {"type": "integer", "nullable": true}}}}}}}},
+   "default": {"$ref": "#/components/responses/TeiError"}}}},
  "/decode": {"post": {"summary": "TEI decode: token ids back to text",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
    "required": ["ids"], "properties": {

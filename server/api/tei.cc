@@ -1,5 +1,5 @@
 // Text Embeddings Inference's routes (router/src/http/server.rs): POST /rerank (with Jina's and
-// vLLM's fields where they do not clash), /predict, /decode. Scores are sigmoid unless
+// vLLM's fields where they do not clash), /predict, /tokenize, /decode. Scores are sigmoid unless
 // raw_scores is true, as in TEI.
 #include <string>
 #include <utility>
@@ -155,6 +155,74 @@ HttpResponse decode(const Tokenizer& tokenizer, const json& v) {
   return json_response(dump(out));
 }
 
+// One text as TEI's SimpleTokens: {"id", "text", "special", "start", "stop"}, offsets in
+// characters (Unicode scalar values) of the text, null for the [CLS]/[SEP] added around it.
+ordered_json tokenize_text(const Tokenizer& tokenizer, const std::string& text, bool add_special) {
+  std::vector<TokenSpan> spans;
+  const std::vector<int32_t> ids = tokenizer.tokenize(text, spans);
+  // Byte offset -> character offset (the text is valid UTF-8: the tokenizer checked it).
+  std::vector<uint32_t> chars(text.size() + 1, 0);
+  uint32_t n = 0;
+  for (size_t b = 0; b < text.size(); ++b) {
+    chars[b] = n;
+    if ((static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) ++n;
+  }
+  chars[text.size()] = n;
+  for (size_t b = text.size(); b-- > 0;) {  // a continuation byte never starts a span
+    if ((static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) chars[b] = chars[b + 1];
+  }
+  const std::vector<std::string>& vocab = tokenizer.vocab();
+  ordered_json out = ordered_json::array();
+  const auto added = [&](int32_t id) {
+    out.push_back({{"id", id},
+                   {"text", vocab[static_cast<size_t>(id)]},
+                   {"special", true},
+                   {"start", nullptr},
+                   {"stop", nullptr}});
+  };
+  if (add_special) added(tokenizer.cls_id());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const TokenSpan s = spans[i];
+    out.push_back({{"id", ids[i]},
+                   {"text", text.substr(s.begin, s.end - s.begin)},
+                   {"special", false},
+                   {"start", chars[s.begin]},
+                   {"stop", chars[s.end]}});
+  }
+  if (add_special) added(tokenizer.sep_id());
+  return out;
+}
+
+// TEI: {"inputs": "text" | ["text", ..], "add_special_tokens" (true)} -> one token list per text.
+HttpResponse tokenize(Scorer& scorer, const json& v) {
+  const auto it = v.find("inputs");
+  if (it == v.end()) invalid("missing field \"inputs\"");
+  const bool add_special = optional_bool(v, "add_special_tokens").value_or(true);
+  if (v.contains("prompt_name") && !v["prompt_name"].is_null()) {
+    invalid("\"prompt_name\" is not supported: this model has no prompts");
+  }
+  std::vector<std::string> texts;
+  if (it->is_string()) {
+    texts.push_back(it->get<std::string>());
+  } else if (it->is_array()) {
+    if (it->empty()) throw ApiError(ErrorKind::kEmpty, "\"inputs\" cannot be empty");
+    scorer.check_batch_size(it->size());
+    texts = string_items(*it, "inputs");
+  } else {
+    invalid("\"inputs\" must be a string or an array of strings");
+  }
+  const Tokenizer& tokenizer = scorer.service().tokenizer();
+  ordered_json out = ordered_json::array();
+  for (const std::string& text : texts) {
+    try {
+      out.push_back(tokenize_text(tokenizer, text, add_special));
+    } catch (const Error& e) {
+      throw ApiError(ErrorKind::kInvalid, e.what());
+    }
+  }
+  return json_response(dump(out));
+}
+
 }  // namespace
 
 void add_tei_routes(Router& router) {
@@ -170,6 +238,9 @@ void add_tei_routes(Router& router) {
       {"POST", "/predict", ErrorStyle::kTei, [&ctx](const HttpRequest& req, RequestLog& log) {
          return predict(ctx.scorer, parse_object(req.body), log);
        }});
+  router.add({"POST", "/tokenize", ErrorStyle::kTei, [&ctx](const HttpRequest& req, RequestLog&) {
+                return tokenize(ctx.scorer, parse_object(req.body));
+              }});
   router.add({"POST", "/decode", ErrorStyle::kTei, [&ctx](const HttpRequest& req, RequestLog&) {
                 return decode(ctx.scorer.service().tokenizer(), parse_object(req.body));
               }});

@@ -24,31 +24,33 @@ std::string flatten(const grpc::ByteBuffer& buffer) {
 }
 
 // The same check protobuf applies to proto3 strings.
-void require_utf8(const std::string& text, int index, const char* field) {
+void require_utf8(const std::string& text, const std::string& field) {
   if (!google::protobuf::internal::IsStructurallyValidUTF8(text.data(),
                                                            static_cast<int>(text.size()))) {
-    throw ApiError(ErrorKind::kInvalid, "pairs[" + std::to_string(index) + "]." + field +
-                                            " is not valid UTF-8 (proto3 strings must be)");
+    throw ApiError(ErrorKind::kInvalid, field + " is not valid UTF-8 (proto3 strings must be)");
   }
 }
 
 }  // namespace
 
-std::vector<Pair> decode_infer_request(const grpc::ByteBuffer& request) {
+InferRequestFields decode_infer_request(const grpc::ByteBuffer& request) {
   inference::wire::InferRequest wire;
   if (!wire.ParseFromString(flatten(request))) {
     throw ApiError(ErrorKind::kMalformed,
                    "malformed InferRequest: the bytes are not a valid protobuf message");
   }
-  std::vector<Pair> pairs;
-  pairs.reserve(static_cast<size_t>(wire.pairs_size()));
+  InferRequestFields out;
+  out.pairs.reserve(static_cast<size_t>(wire.pairs_size()));
   for (int i = 0; i < wire.pairs_size(); ++i) {
     auto* p = wire.mutable_pairs(i);
-    require_utf8(p->query(), i, "query");
-    require_utf8(p->document(), i, "document");
-    pairs.push_back({std::move(*p->mutable_query()), std::move(*p->mutable_document())});
+    const std::string at = "pairs[" + std::to_string(i) + "].";
+    require_utf8(p->query(), at + "query");
+    require_utf8(p->document(), at + "document");
+    out.pairs.push_back({std::move(*p->mutable_query()), std::move(*p->mutable_document())});
   }
-  return pairs;
+  require_utf8(wire.model(), "model");
+  out.model = std::move(*wire.mutable_model());
+  return out;
 }
 
 }  // namespace crossenc::server

@@ -85,7 +85,8 @@ class InferenceServiceImpl final : public inference::InferenceService::Service {
       check_grpc_api_key(context, api_key_);
       grpc::ByteBuffer request;
       if (!stream.Read(&request)) throw ApiError(ErrorKind::kMalformed, "no request message");
-      ScoreJob job{.pairs = decode_infer_request(request)};
+      InferRequestFields fields = decode_infer_request(request);
+      ScoreJob job{.model = std::move(fields.model), .pairs = std::move(fields.pairs)};
       n = job.pairs.size();
       status = score(context, job, response);
     } catch (const ApiError& e) {

@@ -6,17 +6,13 @@
 
 namespace crossenc::server {
 
-HttpServer::HttpServer(const ServerOptions &options, HttpHandler handler,
-                       ServerMetrics &metrics)
-    : front_end_(std::make_unique<http::FrontEnd>(options, std::move(handler),
-                                                  metrics)) {}
+HttpServer::HttpServer(const ServerOptions& options, HttpHandler handler, ServerMetrics& metrics)
+    : front_end_(std::make_unique<http::FrontEnd>(options, std::move(handler), metrics)) {}
 
-HttpServer::~HttpServer() = default; // FrontEnd's destructor stops it
+HttpServer::~HttpServer() = default;  // FrontEnd's destructor stops it
 
-int HttpServer::start(const std::string &host, int port) {
-  return front_end_->start(host, port);
-}
+int HttpServer::start(const std::string& host, int port) { return front_end_->start(host, port); }
 void HttpServer::close() { front_end_->close(); }
 void HttpServer::stop() { front_end_->stop(); }
 
-} // namespace crossenc::server
+}  // namespace crossenc::server

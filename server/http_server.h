@@ -18,25 +18,24 @@ class FrontEnd;
 }
 
 class HttpServer {
-public:
+ public:
   // `handler` answers every request; what it needs, and `metrics`, must outlive
   // the server.
-  HttpServer(const ServerOptions &options, HttpHandler handler,
-             ServerMetrics &metrics);
+  HttpServer(const ServerOptions& options, HttpHandler handler, ServerMetrics& metrics);
   ~HttpServer();
-  HttpServer(const HttpServer &) = delete;
-  HttpServer &operator=(const HttpServer &) = delete;
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds host:port (0: any free port) and starts serving on background
   // threads; returns the port. Throws Error when the address cannot be bound.
-  int start(const std::string &host, int port);
+  int start(const std::string& host, int port);
   // Stops accepting connections and closes idle ones, without waiting.
   void close();
   // close(), then returns once the requests being served are answered.
   void stop();
 
-private:
+ private:
   std::unique_ptr<http::FrontEnd> front_end_;
 };
 
-} // namespace crossenc::server
+}  // namespace crossenc::server

@@ -119,21 +119,30 @@ class Writer {
 
 std::string render_prometheus(const ExpositionInput& in) {
   Writer w;
-  const MetricsSnapshot& core = in.core;
   const ServerMetrics::Snapshot& srv = in.server;
+  const std::vector<ModelExposition>& models = in.models;
+  const auto model_label = [](const ModelExposition& m) { return Labels{{"model", m.name}}; };
+  // One family, one sample per served model.
+  const auto per_model = [&](const char* name, const char* type, const char* help, auto value) {
+    w.header(name, type, help);
+    for (const ModelExposition& m : models) w.sample(name, model_label(m), value(m.core));
+  };
 
-  w.header("crossenc_build_info", "gauge", "Version, model and backend of this server (always 1).");
-  w.sample("crossenc_build_info",
-           {{"version", in.version},
-            {"model", in.model_id},
-            {"backend", in.info.backend},
-            {"device", in.info.device},
-            {"dtype", std::string(dtype_name(in.info.dtype))}},
-           1);
+  w.header("crossenc_build_info", "gauge",
+           "Version, and each served model's backend and dtype (always 1).");
+  for (const ModelExposition& m : models) {
+    w.sample("crossenc_build_info",
+             {{"version", in.version},
+              {"model", m.name},
+              {"backend", m.info.backend},
+              {"device", m.info.device},
+              {"dtype", std::string(dtype_name(m.info.dtype))}},
+             1);
+  }
   w.single("crossenc_uptime_seconds", "gauge", "Seconds since the serving core started.",
-           core.uptime_s);
+           models.empty() ? 0.0 : models.front().core.uptime_s);
 
-  // Per endpoint and status, as the clients saw them.
+  // Per endpoint and status, as the clients saw them (every model together).
   w.header("crossenc_requests_total", "counter", "Requests answered, by endpoint and status.");
   for (const auto& [key, c] : srv.by_endpoint_status) {
     w.sample("crossenc_requests_total", {{"endpoint", key.first}, {"status", key.second}},
@@ -170,45 +179,50 @@ std::string render_prometheus(const ExpositionInput& in) {
            "Requests admitted and not yet answered (limit: --max-concurrent-requests).",
            in.in_flight);
 
-  // The serving core: queue, batches, replicas, process.
-  w.single("crossenc_queue_depth_pairs", "gauge", "Pairs waiting in the batching queue now.",
-           static_cast<double>(core.queued_pairs));
-  w.summary("crossenc_queue_wait_seconds", "Queue wait per request (serving core).",
-            core.queue_wait);
-  w.summary("crossenc_tokenize_seconds", "Tokenization time per request (serving core).",
-            core.tokenize);
-  w.summary("crossenc_inference_seconds", "Inference time per request (serving core).",
-            core.inference);
-  w.summary("crossenc_core_request_duration_seconds",
-            "Total time per request inside the serving core.", core.request_latency);
-  w.single("crossenc_core_requests_total", "counter", "Requests the serving core completed.",
-           static_cast<double>(core.requests));
-  w.single("crossenc_core_pairs_total", "counter", "Pairs the serving core scored.",
-           static_cast<double>(core.pairs));
-  w.single("crossenc_core_tokens_total", "counter", "Tokens the serving core ran.",
-           static_cast<double>(core.tokens));
-  w.single("crossenc_core_errors_total", "counter", "Requests the serving core failed.",
-           static_cast<double>(core.errors));
-  w.single("crossenc_core_rejected_overloaded_total", "counter",
-           "Requests refused because the queue was full.",
-           static_cast<double>(core.rejected_overloaded));
-  w.single("crossenc_batches_total", "counter", "Batches run.", static_cast<double>(core.batches));
-  w.single("crossenc_batch_pairs_avg", "gauge", "Mean pairs per batch since start.",
-           core.avg_batch_pairs);
-  w.single("crossenc_batch_tokens_avg", "gauge", "Mean tokens per batch since start.",
-           core.avg_batch_tokens);
-  w.single("crossenc_padded_baseline_waste_ratio", "gauge",
-           "Share that padding every batch to its longest pair would have wasted.",
-           core.padded_baseline_waste_pct / 100.0);
+  // Each model's serving core: queue, batches, replicas. (Queue wait, tokenization and
+  // inference per request are the crossenc_request_*_seconds histograms above.)
+  per_model("crossenc_queue_depth_pairs", "gauge", "Pairs waiting in the batching queue now.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.queued_pairs); });
+  w.header("crossenc_core_request_duration_seconds", "summary",
+           "Total time per request inside the serving core.");
+  for (const ModelExposition& m : models) {
+    w.summary_samples("crossenc_core_request_duration_seconds", model_label(m),
+                      m.core.request_latency);
+  }
+  per_model("crossenc_core_requests_total", "counter", "Requests the serving core completed.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.requests); });
+  per_model("crossenc_core_pairs_total", "counter", "Pairs the serving core scored.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.pairs); });
+  per_model("crossenc_core_tokens_total", "counter", "Tokens the serving core ran.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.tokens); });
+  per_model("crossenc_core_errors_total", "counter", "Requests the serving core failed.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.errors); });
+  per_model("crossenc_core_rejected_overloaded_total", "counter",
+            "Requests refused because the queue was full.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.rejected_overloaded); });
+  per_model("crossenc_batches_total", "counter", "Batches run.",
+            [](const MetricsSnapshot& c) { return static_cast<double>(c.batches); });
+  per_model("crossenc_batch_pairs_avg", "gauge", "Mean pairs per batch since start.",
+            [](const MetricsSnapshot& c) { return c.avg_batch_pairs; });
+  per_model("crossenc_batch_tokens_avg", "gauge", "Mean tokens per batch since start.",
+            [](const MetricsSnapshot& c) { return c.avg_batch_tokens; });
+  per_model("crossenc_padded_baseline_waste_ratio", "gauge",
+            "Share that padding every batch to its longest pair would have wasted.",
+            [](const MetricsSnapshot& c) { return c.padded_baseline_waste_pct / 100.0; });
 
-  const auto replica_labels = [&](size_t i) {
-    const ReplicaMetrics& r = core.replicas[i];
-    return Labels{{"replica", std::to_string(i)}, {"backend", r.backend}, {"device", r.device}};
+  const auto replica_labels = [](const ModelExposition& m, size_t i) {
+    const ReplicaMetrics& r = m.core.replicas[i];
+    return Labels{{"replica", std::to_string(i)},
+                  {"backend", r.backend},
+                  {"device", r.device},
+                  {"model", m.name}};
   };
   const auto per_replica = [&](const char* name, const char* type, const char* help, auto value) {
     w.header(name, type, help);
-    for (size_t i = 0; i < core.replicas.size(); ++i) {
-      w.sample(name, replica_labels(i), value(core.replicas[i]));
+    for (const ModelExposition& m : models) {
+      for (size_t i = 0; i < m.core.replicas.size(); ++i) {
+        w.sample(name, replica_labels(m, i), value(m.core.replicas[i]));
+      }
     }
   };
   per_replica("crossenc_replica_busy_seconds_total", "counter",
@@ -221,15 +235,19 @@ std::string render_prometheus(const ExpositionInput& in) {
   per_replica("crossenc_replica_tokens_total", "counter", "Tokens run by each replica.",
               [](const ReplicaMetrics& r) { return static_cast<double>(r.tokens); });
   w.header("crossenc_replica_batch_duration_seconds", "summary", "Batch latency per replica.");
-  for (size_t i = 0; i < core.replicas.size(); ++i) {
-    w.summary_samples("crossenc_replica_batch_duration_seconds", replica_labels(i),
-                      core.replicas[i].batch_latency);
+  for (const ModelExposition& m : models) {
+    for (size_t i = 0; i < m.core.replicas.size(); ++i) {
+      w.summary_samples("crossenc_replica_batch_duration_seconds", replica_labels(m, i),
+                        m.core.replicas[i].batch_latency);
+    }
   }
 
+  // The process: rss_bytes and CPU are the same reading in every model's snapshot.
+  const MetricsSnapshot* any = models.empty() ? nullptr : &models.front().core;
   w.single("process_resident_memory_bytes", "gauge", "Resident memory of the server process.",
-           static_cast<double>(core.rss_bytes));
+           any ? static_cast<double>(any->rss_bytes) : 0.0);
   w.single("process_cpu_seconds_total", "counter", "CPU time of the server process.",
-           core.process_cpu_pct / 100.0 * core.uptime_s);
+           any ? any->process_cpu_pct / 100.0 * any->uptime_s : 0.0);
   return w.take();
 }
 

@@ -2,17 +2,23 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "crossenc/serving.h"
 #include "server_metrics.h"
 
 namespace crossenc::server {
 
+// One served model's serving core: its metrics carry a model="name" label.
+struct ModelExposition {
+  std::string name;
+  MetricsSnapshot core;
+  EngineInfo info;
+};
+
 struct ExpositionInput {
   const ServerMetrics::Snapshot& server;
-  const MetricsSnapshot& core;
-  const EngineInfo& info;
-  const std::string& model_id;
+  const std::vector<ModelExposition>& models;
   const std::string& version;
   int in_flight = 0;  // requests admitted and not yet answered
 };

@@ -188,7 +188,7 @@ void Router::write_access_log(const HttpRequest& request, const std::string& end
                        1000.0},
             {"method", request.method},
             {"route", endpoint},
-            {"model", context_.model_id},
+            {"model", log.model.empty() ? context_.model_id : log.model},
             {"pairs", log.pairs},
             {"tokens", log.timing.tokens},
             {"status", status},

@@ -22,7 +22,8 @@ enum class ErrorStyle { kTei, kCohere, kOpenAi };
 
 // What a route reports about the request it served, for metrics, headers and access logs.
 struct RequestLog {
-  size_t pairs = 0;  // scored pairs; 0 for routes that score nothing
+  size_t pairs = 0;   // scored pairs; 0 for routes that score nothing
+  std::string model;  // the served model that scored them
   RequestTiming timing;
   // Set by a route that serves two APIs' shapes (vLLM's on /score) once it knows which.
   std::optional<ErrorStyle> style;

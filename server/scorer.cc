@@ -7,8 +7,30 @@
 
 namespace crossenc::server {
 
-Scorer::Scorer(Service& service, const ServerOptions& options, ServerMetrics& metrics)
-    : service_(service), options_(options), metrics_(metrics) {}
+Scorer::Scorer(std::vector<ServedModel> models, const ServerOptions& options,
+               ServerMetrics& metrics)
+    : models_(std::move(models)), options_(options), metrics_(metrics) {
+  if (models_.empty()) throw Error("the server needs at least one model");
+  for (size_t i = 0; i < models_.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (models_[i].name == models_[j].name) {
+        throw Error("two models are named \"" + models_[i].name + "\"");
+      }
+    }
+  }
+}
+
+const ServedModel& Scorer::model(std::string_view name) const {
+  if (name.empty() || models_.size() == 1) return models_.front();
+  std::string known;
+  for (const ServedModel& m : models_) {
+    if (m.name == name) return m;
+    known += (known.empty() ? "\"" : ", \"") + m.name + "\"";
+  }
+  throw ApiError(ErrorKind::kNotFound, "model \"" + std::string(name) +
+                                           "\" is not served here; the models are " + known +
+                                           " (GET /v1/models)");
+}
 
 Scorer::Slot Scorer::admit() {
   if (!accepting_) throw ApiError(ErrorKind::kUnavailable, "the server is shutting down");
@@ -38,10 +60,12 @@ Scorer::Result Scorer::score(const ScoreJob& job) {
   if (long_pairs.max_windows == 0) {
     long_pairs.max_windows = static_cast<size_t>(options_.default_max_chunks_per_doc);
   }
+  const ServedModel& served = model(job.model);
   Slot slot = admit();
   Result r;
+  r.model = &served;
   try {
-    r.scores = service_.score(
+    r.scores = served.service->score(
         pairs,
         {.truncate = job.truncate.value_or(options_.default_truncate), .long_pairs = long_pairs},
         &r.timing);

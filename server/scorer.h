@@ -4,6 +4,8 @@
 #include <atomic>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,9 +16,17 @@
 
 namespace crossenc::server {
 
-// The one request model behind every route and protocol: (query, passage) pairs and how to
-// treat texts longer than the model's window. Each API's adapter fills it from its own shape.
+// A model the server serves, and the name requests pick it by.
+struct ServedModel {
+  std::string name;
+  Service* service = nullptr;
+};
+
+// The one request model behind every route and protocol: which model, (query, passage) pairs
+// and how to treat texts longer than the model's window. Each API's adapter fills it from its
+// own shape.
 struct ScoreJob {
+  std::string model;  // "": the first model served
   std::vector<Pair> pairs;
   std::optional<bool> truncate;                  // unset: the server default (--auto-truncate)
   LongPairOptions long_pairs{.max_windows = 0};  // max_windows 0: --max-chunks-per-doc
@@ -24,7 +34,14 @@ struct ScoreJob {
 
 class Scorer {
  public:
-  Scorer(Service& service, const ServerOptions& options, ServerMetrics& metrics);
+  // models: at least one; the first answers requests that name none.
+  Scorer(std::vector<ServedModel> models, const ServerOptions& options, ServerMetrics& metrics);
+
+  // The model a request names: "" is the first one. With one model served every name is that
+  // model (clients send names of their own, e.g. Cohere's SDK); with several an unknown name
+  // throws ApiError(kNotFound) listing the served ones.
+  const ServedModel& model(std::string_view name) const;
+  const std::vector<ServedModel>& models() const { return models_; }
 
   // One of max_concurrent_requests places; given back when destroyed.
   class Slot {
@@ -45,6 +62,7 @@ class Scorer {
   struct Result {
     std::vector<float> scores;
     RequestTiming timing;
+    const ServedModel* model = nullptr;  // the one that scored it
   };
   // Checks the request against the limits, waits for a place and scores it; scores are raw
   // logits in input order. Throws ApiError only. `job.pairs` must not be empty.
@@ -58,12 +76,12 @@ class Scorer {
   bool accepting() const { return accepting_; }
   int in_flight() const { return in_flight_; }
 
-  Service& service() { return service_; }
+  Service& service() { return *models_.front().service; }  // the first model's
   const ServerOptions& options() const { return options_; }
   ServerMetrics& metrics() { return metrics_; }
 
  private:
-  Service& service_;
+  std::vector<ServedModel> models_;
   const ServerOptions& options_;
   ServerMetrics& metrics_;
   std::atomic<int> in_flight_{0};

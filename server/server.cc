@@ -34,12 +34,17 @@ sigset_t termination_signals() {
 const char* server_version() { return CROSSENC_VERSION; }
 
 Server::Server(Service& service, ServerOptions options, AccessOptions access)
-    : options_(std::move(options)),
-      model_id_(options_.model_id.empty() ? model_name(service.info().model_path)
-                                          : options_.model_id) {
+    : Server({ServedModel{options.model_id.empty() ? model_name(service.info().model_path)
+                                                   : options.model_id,
+                          &service}},
+             options, std::move(access)) {}  // a copy: the arguments' order is unspecified
+
+Server::Server(std::vector<ServedModel> models, ServerOptions options, AccessOptions access)
+    : options_(std::move(options)) {
   if (options_.max_client_batch_size < 1) throw Error("--max-client-batch-size must be >= 1");
   if (options_.max_concurrent_requests < 1) throw Error("--max-concurrent-requests must be >= 1");
-  scorer_ = std::make_unique<Scorer>(service, options_, metrics_);
+  scorer_ = std::make_unique<Scorer>(std::move(models), options_, metrics_);
+  model_id_ = scorer_->models().front().name;
   try {
     if (options_.grpc_port >= 0) {
       grpc_ = std::make_unique<GrpcServer>(*scorer_, access.api_key);

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "access_options.h"
 #include "crossenc/serving.h"
@@ -31,6 +32,9 @@ class Server {
   // Listens on both ports (unless one is -1) and serves on background threads. Throws Error
   // when a port cannot be bound. `service` must outlive the server.
   Server(Service& service, ServerOptions options, AccessOptions access = {});
+  // Several models in one process, picked by each request's model name (Scorer::model); the
+  // first is the default. Each service must outlive the server.
+  Server(std::vector<ServedModel> models, ServerOptions options, AccessOptions access = {});
   ~Server();  // stop()
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -379,6 +379,112 @@ TEST_F(ServerTest, OverloadIsResourceExhaustedAnd429) {
   expect_still_serving();
 }
 
+// Several models in one server: each request's "model" (HTTP) or InferRequest.model (gRPC)
+// picks one, an unknown name is a 404 / NOT_FOUND naming the served ones, and /v1/models, /info
+// and /metrics list each. The same file at F32 and at F16 tells the two apart by their scores.
+TEST_F(ServerTest, SeveralModelsAreRoutedByTheRequestsModelName) {
+  Service f16(model_path_.string(), Options{.threads = 1, .dtype = DType::F16},
+              ServiceOptions{.max_batch_pairs = 8, .timeout_ms = 1, .threads_per_replica = 1});
+  Server srv({{"tiny", service_.get()}, {"tiny-f16", &f16}},
+             ServerOptions{.host = "127.0.0.1", .grpc_port = 0, .http_port = 0});
+  httplib::Client c("127.0.0.1", srv.http_port());
+  const auto post_json = [&c](const std::string& path, const json& body) {
+    auto res = c.Post(path, body.dump(), "application/json");
+    EXPECT_TRUE(res);
+    return res ? std::pair{res->status, json::parse(res->body)} : std::pair{0, json()};
+  };
+  const std::vector<std::string> docs = {"fleas are insects that jump", "the sky is blue"};
+  const auto scores_of = [&](const json& model) {
+    json body = {{"pairs", json::array({json::array({"what is a flea", docs[0]}),
+                                        json::array({"what is a flea", docs[1]})})}};
+    if (!model.is_null()) body["model"] = model;
+    const auto [status, out] = post_json("/score", body);
+    EXPECT_EQ(status, 200) << out;
+    return out["scores"].get<std::vector<float>>();
+  };
+  const std::vector<float> want32 =
+      engine_->score({{"what is a flea", docs[0]}, {"what is a flea", docs[1]}});
+  EXPECT_EQ(scores_of(nullptr), want32);  // no name: the first model
+  EXPECT_EQ(scores_of("tiny"), want32);
+  const std::vector<float> got16 = scores_of("tiny-f16");
+  ASSERT_EQ(got16.size(), 2u);
+  EXPECT_NE(got16, want32);  // F16 rounding: a different model answered
+  for (size_t i = 0; i < 2; ++i) EXPECT_NEAR(got16[i], want32[i], 0.05);
+
+  // Unknown: 404 in the route's own error shape, naming the served models.
+  auto [status, body] = post_json(
+      "/v1/rerank", {{"model", "rerank-english-v3.0"}, {"query", "q"}, {"documents", docs}});
+  EXPECT_EQ(status, 404) << body;
+  const std::string message = body["message"].get<std::string>();
+  EXPECT_NE(message.find("rerank-english-v3.0"), std::string::npos) << message;
+  EXPECT_NE(message.find("\"tiny-f16\""), std::string::npos) << message;
+  std::tie(status, body) =
+      post_json("/v1/rerank", {{"model", "tiny-f16"}, {"query", "q"}, {"documents", docs}});
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_EQ(body["model"], "tiny-f16");
+  std::tie(status, body) = post_json("/rerank", {{"model", 7}, {"query", "q"}, {"texts", docs}});
+  EXPECT_EQ(status, 422) << body;
+
+  // Listed, and counted apart: tiny-f16 scored 2 pairs on /score and 2 on /v1/rerank.
+  auto res = c.Get("/v1/models");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json models = json::parse(res->body);
+  EXPECT_EQ(models["object"], "list");
+  ASSERT_EQ(models["data"].size(), 2u);
+  EXPECT_EQ(models["data"][1]["id"], "tiny-f16");
+  res = c.Get("/info");
+  ASSERT_TRUE(res);
+  const json info = json::parse(res->body);
+  EXPECT_EQ(info["model_id"], "tiny");
+  ASSERT_EQ(info["models"].size(), 2u);
+  EXPECT_EQ(info["models"][1]["dtype"], "f16");
+  res = c.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("crossenc_core_pairs_total{model=\"tiny-f16\"} 4"), std::string::npos)
+      << res->body;
+  EXPECT_NE(res->body.find("crossenc_build_info{version=\"" + std::string(server_version()) +
+                           "\",model=\"tiny-f16\""),
+            std::string::npos);
+
+  // gRPC: InferRequest.model.
+  auto stub = inference::InferenceService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(srv.grpc_port()), grpc::InsecureChannelCredentials()));
+  const auto grpc_scores = [&](const std::string& model, grpc::Status* status) {
+    inference::InferRequest request;
+    request.set_model(model);
+    for (const auto& d : docs) {
+      auto* p = request.add_pairs();
+      p->set_query("what is a flea");
+      p->set_document(d);
+    }
+    inference::InferResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    *status = stub->Infer(&context, request, &response);
+    return std::vector<float>(response.scores().begin(), response.scores().end());
+  };
+  grpc::Status gs;
+  EXPECT_EQ(grpc_scores("tiny-f16", &gs), got16);
+  EXPECT_TRUE(gs.ok()) << gs.error_message();
+  EXPECT_EQ(grpc_scores("", &gs), want32);
+  grpc_scores("nope", &gs);
+  EXPECT_EQ(gs.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(gs.error_message().find("\"tiny\""), std::string::npos) << gs.error_message();
+  srv.stop();
+  f16.shutdown();
+}
+
+// With one model served, a request's model name is not checked: clients send their own (the
+// Cohere SDK requires one), and TEI ignores it too.
+TEST_F(ServerTest, OneModelAnswersWhateverModelARequestNames) {
+  const auto [status, body] = post(
+      "/v1/rerank",
+      json{{"model", "rerank-english-v3.0"}, {"query", "q"}, {"documents", {"a", "b"}}}.dump());
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_EQ(body["model"], "tiny-random");
+}
+
 // The serving core's queue bound (--max-queued-pairs) is also answered with 429 /
 // RESOURCE_EXHAUSTED, while the requests that fit are scored.
 TEST_F(ServerTest, QueueFullIs429AndResourceExhausted) {
@@ -724,11 +830,17 @@ TEST_F(ServerTest, HttpHealthInfoMetrics) {
            "crossenc_batch_tokens_avg",
            "crossenc_padded_baseline_waste_ratio",
            "crossenc_replica_busy_seconds_total{replica=\"0\"",
-           "crossenc_tokenize_seconds{quantile=\"0.5\"}",
+           "crossenc_core_request_duration_seconds{model=\"",
+           "crossenc_build_info{version=\"",
            "process_resident_memory_bytes",
            "# TYPE crossenc_request_duration_seconds histogram",
        }) {
     EXPECT_NE(text.find(needle), std::string::npos) << "missing " << needle;
+  }
+  // Queue wait, tokenization and inference time appear once each (the histograms above).
+  for (const char* gone :
+       {"crossenc_queue_wait_seconds", "crossenc_tokenize_seconds", "crossenc_inference_seconds"}) {
+    EXPECT_EQ(text.find(gone), std::string::npos) << gone;
   }
   // Every sample line is "name{labels} value" or "name value".
   std::istringstream lines(text);
@@ -1208,10 +1320,11 @@ TEST_F(ServerTest, HttpOpenApiDescribesEveryRouteAndDocsLoadsIt) {
   const json doc = json::parse(res->body);
   EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
   const std::vector<std::pair<std::string, std::string>> routes = {
-      {"/rerank", "post"},    {"/predict", "post"},   {"/decode", "post"}, {"/tokenize", "post"},
-      {"/v1/rerank", "post"}, {"/v2/rerank", "post"}, {"/score", "post"},  {"/v1/score", "post"},
-      {"/health", "get"},     {"/info", "get"},       {"/metrics", "get"}, {"/openapi.json", "get"},
-      {"/docs", "get"}};
+      {"/rerank", "post"},      {"/predict", "post"},  {"/decode", "post"},
+      {"/tokenize", "post"},    {"/v1/models", "get"}, {"/v1/rerank", "post"},
+      {"/v2/rerank", "post"},   {"/score", "post"},    {"/v1/score", "post"},
+      {"/health", "get"},       {"/info", "get"},      {"/metrics", "get"},
+      {"/openapi.json", "get"}, {"/docs", "get"}};
   for (const auto& [path, method] : routes) {
     EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method))
         << method << " " << path;
@@ -1352,6 +1465,54 @@ TEST_F(ServerTest, CliServeMaxChunksPerDocIsTheDefaultForSilentRequests) {
   res = client.Get("/rerank");  // still serving after all that
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
+}
+
+// serve --model NAME=PATH,KEY=VALUE repeated: each model with its own dtype and replicas; bad
+// specs are refused by name before anything starts.
+TEST_F(ServerTest, CliServeSeveralModelsEachWithItsOwnDtypeAndReplicas) {
+  const std::string path = model_path_.string();
+  ServeProcess proc({"--model", "small=" + path, "--model",
+                     "half=" + path + ",dtype=f16,replicas=2", "--grpc-port", "0", "--http-port",
+                     "0", "--threads", "1"});
+  int grpc_port = 0, http_port = 0;
+  ASSERT_TRUE(proc.read_ports(grpc_port, http_port)) << proc.stderr_text();
+  httplib::Client client("127.0.0.1", http_port);
+  auto res = client.Get("/info");
+  ASSERT_TRUE(res);
+  const json info = json::parse(res->body);
+  ASSERT_EQ(info["models"].size(), 2u) << res->body;
+  EXPECT_EQ(info["model_id"], "small");
+  EXPECT_EQ(info["models"][0]["dtype"], "f32");
+  EXPECT_EQ(info["models"][1]["id"], "half");
+  EXPECT_EQ(info["models"][1]["dtype"], "f16");
+  EXPECT_EQ(info["models"][1]["replicas"], 2);
+  res = client.Post("/v1/rerank", R"({"model": "half", "query": "q", "documents": ["a"]})",
+                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["model"], "half");
+  res = client.Post("/v1/rerank", R"({"model": "full", "query": "q", "documents": ["a"]})",
+                    "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404) << res->body;
+  proc.signal(SIGTERM);
+  EXPECT_EQ(proc.wait_exit(), 0) << proc.stderr_text();
+
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--model", path, "--model", "b=" + path}, "name each one"},
+           {{"--model", "a=" + path + ",dtype"}, "is not KEY=VALUE"},
+           {{"--model", "a=" + path + ",color=red"}, "unknown key \"color\""},
+           {{"--model", "a=" + path + ",replicas=0"}, "replicas must be an integer"},
+           {{"--model", "a=" + path, "--model", "a=" + path}, "two models are named \"a\""},
+           {{"--model", "a=" + path, "--model-id", "x"}, "--model-id"},
+       }) {
+    std::vector<std::string> argv = args;
+    argv.insert(argv.end(), {"--grpc-port", "0", "--http-port", "0", "--threads", "1"});
+    ServeProcess bad(argv);
+    EXPECT_NE(bad.wait_exit(), 0);
+    EXPECT_NE(bad.stderr_text().find(message), std::string::npos)
+        << message << " in: " << bad.stderr_text();
+  }
 }
 
 TEST_F(ServerTest, CliServeApiKeyCorsAndJsonLogs) {

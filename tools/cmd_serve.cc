@@ -7,10 +7,13 @@
 #include "commands.h"
 
 #ifdef CROSSENC_HAVE_SERVER
+#include <algorithm>
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "crossenc/serving.h"
 #include "server.h"
@@ -23,6 +26,7 @@ namespace {
 
 struct ServeArgs {
   EngineArgs engine;
+  std::vector<std::string> model_specs;  // --model, repeatable
   server::ServerOptions server;
   server::AccessOptions access;
   ServiceOptions service;
@@ -86,6 +90,94 @@ void reconcile(ServeArgs& a) {
   a.service.length_aware = !a.no_length_aware;
 }
 
+// One --model: PATH, or NAME=PATH[,dtype=D][,replicas=N][,backend=B][,threads=T], each key
+// overriding the flag of the same name for this model.
+struct ModelSpec {
+  std::string name;  // "" : --model-id or the file name
+  EngineArgs engine;
+  ServiceOptions service;
+};
+
+bool is_model_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
+int spec_int(const std::string& spec, const std::string& key, const std::string& value, int lo,
+             int hi) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != value.size() || v < lo || v > hi) {
+    throw Error("--model " + spec + ": " + key + " must be an integer in [" + std::to_string(lo) +
+                ", " + std::to_string(hi) + "], not \"" + value + "\"");
+  }
+  return v;
+}
+
+ModelSpec parse_model_spec(const std::string& spec, const ServeArgs& a) {
+  ModelSpec m{"", a.engine, a.service};
+  const size_t eq = spec.find('=');
+  if (eq == std::string::npos || !is_model_name(std::string_view(spec).substr(0, eq))) {
+    m.engine.model = spec;  // a plain path
+    return m;
+  }
+  m.name = spec.substr(0, eq);
+  std::vector<std::string> parts = split_list(spec.substr(eq + 1));
+  if (parts.empty()) throw Error("--model " + spec + ": no model path after \"" + m.name + "=\"");
+  m.engine.model = parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    const size_t kv = parts[i].find('=');
+    const std::string key = parts[i].substr(0, kv);
+    const std::string value = kv == std::string::npos ? "" : parts[i].substr(kv + 1);
+    if (kv == std::string::npos || value.empty()) {
+      throw Error("--model " + spec + ": \"" + parts[i] + "\" is not KEY=VALUE");
+    }
+    if (key == "dtype") {
+      m.engine.dtype = value;
+    } else if (key == "backend") {
+      m.engine.backend = value;
+    } else if (key == "replicas") {
+      m.service.replicas = spec_int(spec, key, value, 1, 256);
+    } else if (key == "threads") {
+      m.engine.threads = spec_int(spec, key, value, 0, 4096);
+    } else {
+      throw Error("--model " + spec + ": unknown key \"" + key +
+                  "\" (known: dtype, backend, replicas, threads)");
+    }
+  }
+  return m;
+}
+
+std::vector<ModelSpec> model_specs(const ServeArgs& a) {
+  std::vector<ModelSpec> specs;
+  for (const std::string& s : a.model_specs) specs.push_back(parse_model_spec(s, a));
+  const bool named =
+      std::any_of(specs.begin(), specs.end(), [](const ModelSpec& m) { return !m.name.empty(); });
+  if (specs.size() > 1) {
+    for (const ModelSpec& m : specs) {
+      if (m.name.empty()) {
+        throw Error("several models are served: name each one, --model NAME=PATH (\"" +
+                    m.engine.model + "\" has no name)");
+      }
+    }
+  }
+  if (named && !a.server.model_id.empty()) {
+    throw Error("--model-id names an unnamed --model; with NAME=PATH the name is NAME");
+  }
+  return specs;
+}
+
 std::string endpoint(const std::string& host, int port) {
   if (port < 0) return "off";
   const bool v6 = host.find(':') != std::string::npos;
@@ -96,18 +188,32 @@ int serve(ServeArgs& a) {
   reconcile(a);
   // Before any thread exists, so that every thread inherits the mask and the signal reaches
   // wait_for_termination_signal() instead of killing the process mid-request.
+  const std::vector<ModelSpec> specs = model_specs(a);
   server::block_termination_signals();
-  Service service(a.engine.model, to_options(a.engine), a.service);
-  server::Server srv(service, a.server, a.access);
-  const EngineInfo& info = service.info();
+  std::vector<std::unique_ptr<Service>> services;
+  for (const ModelSpec& m : specs) {
+    services.push_back(std::make_unique<Service>(m.engine.model, to_options(m.engine), m.service));
+  }
+  std::unique_ptr<server::Server> srv_ptr;
+  if (specs.size() == 1 && specs[0].name.empty()) {
+    srv_ptr = std::make_unique<server::Server>(*services[0], a.server, a.access);
+  } else {
+    std::vector<server::ServedModel> models;
+    for (size_t i = 0; i < specs.size(); ++i) models.push_back({specs[i].name, services[i].get()});
+    srv_ptr = std::make_unique<server::Server>(std::move(models), a.server, a.access);
+  }
+  server::Server& srv = *srv_ptr;
+  for (const server::ServedModel& m : srv.scorer().models()) {
+    const EngineInfo& info = m.service->info();
+    std::fprintf(stderr, "crossenc serve: model %s (%s, %s on %s, max length %d), %d replica(s)\n",
+                 m.name.c_str(), std::string(dtype_name(info.dtype)).c_str(), info.backend.c_str(),
+                 info.device.c_str(), info.max_length, m.service->options().replicas);
+  }
   std::fprintf(stderr,
-               "crossenc serve: model %s (%s, %s on %s, max length %d), %d replica(s)\n"
                "  gRPC  %s  inference.InferenceService + grpc.health.v1.Health\n"
-               "  HTTP  %s  POST /rerank /predict /decode /v1/rerank /v2/rerank /score /v1/score,\n"
-               "        GET /health /info /metrics /openapi.json /docs%s\n"
+               "  HTTP  %s  POST /rerank /predict /tokenize /decode /v1/rerank /v2/rerank /score\n"
+               "        /v1/score, GET /health /info /v1/models /metrics /openapi.json /docs%s\n"
                "  Ctrl-C or SIGTERM stops accepting, answers what is in flight and exits.\n",
-               srv.model_id().c_str(), std::string(dtype_name(info.dtype)).c_str(),
-               info.backend.c_str(), info.device.c_str(), info.max_length, a.service.replicas,
                endpoint(a.server.host, srv.grpc_port()).c_str(),
                endpoint(a.server.host, srv.http_port()).c_str(),
                a.access.api_key.empty() ? "" : " (API key required but on /health)");
@@ -119,11 +225,15 @@ int serve(ServeArgs& a) {
   std::fprintf(stderr, "crossenc serve: %s received, finishing requests in flight\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM");
   srv.stop();
-  service.shutdown();
-  const MetricsSnapshot m = service.metrics();
-  std::fprintf(stderr, "crossenc serve: stopped after %llu requests, %llu pairs\n",
-               static_cast<unsigned long long>(m.requests),
-               static_cast<unsigned long long>(m.pairs));
+  uint64_t requests = 0, pairs = 0;
+  for (const auto& service : services) {
+    service->shutdown();
+    const MetricsSnapshot m = service->metrics();
+    requests += m.requests;
+    pairs += m.pairs;
+  }
+  std::fprintf(stderr, "crossenc serve: stopped after %llu scoring requests, %llu pairs\n",
+               static_cast<unsigned long long>(requests), static_cast<unsigned long long>(pairs));
   return 0;
 }
 
@@ -141,18 +251,31 @@ Command add_serve(CLI::App& root) {
       "    POST /rerank     TEI {query, texts[], raw_scores?, return_text?, truncate?,\n"
       "                     truncation_direction?}, or Jina/vLLM {query, documents[], top_n?}\n"
       "    POST /predict    TEI {inputs: [a, b] | [[a, b], ...], raw_scores?}\n"
+      "    POST /tokenize   TEI {inputs: text | [text, ..], add_special_tokens?} (offsets)\n"
       "    POST /decode     TEI {ids: [..] | [[..]], skip_special_tokens?}\n"
       "    POST /v1/rerank /v2/rerank  Cohere {query, documents[], top_n?, rank_fields?,\n"
       "                     return_documents?}\n"
       "    POST /score      {pairs: [{query, passage}] | [[q, p]]} (raw logits), or vLLM\n"
       "    POST /v1/score   vLLM {text_1, text_2} (1:1, 1:N, N:N)\n"
-      "    GET  /health /info /metrics (Prometheus) /openapi.json /docs\n"
+      "    GET  /health /info /v1/models /metrics (Prometheus) /openapi.json /docs\n"
       "  Scores are the sigmoid relevance in [0, 1] (TEI: raw logits with raw_scores: true),\n"
       "  raw logits on /score {pairs} and gRPC. Errors in each API's own shape: 400 malformed\n"
       "  JSON or empty list, 401 API key, 404, 405, 413 too many pairs or body too large,\n"
       "  415 not JSON, 422 invalid input, 424 inference failed, 429 overloaded.\n"
       "  SIGTERM / SIGINT: stop accepting, answer requests in flight, exit 0.");
   add_engine_options(app, a->engine);
+  // serve takes --model more than once: one Service per model, picked by name per request.
+  app->remove_option(app->get_option("--model"));
+  app->add_option("--model,-m", a->model_specs,
+                  "model to serve: a .cenc file or Hugging Face folder. Repeat as "
+                  "NAME=PATH[,dtype=D][,replicas=N][,backend=B][,threads=T] to serve several "
+                  "in one process (each with its own engine and batcher; those keys override "
+                  "the flags for it): a request's \"model\" field (gRPC: InferRequest.model) "
+                  "picks one, the first is the default, an unknown name is a 404 listing them "
+                  "(GET /v1/models). With one model any name is accepted")
+      ->required()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
 
   auto* net = "Network";
   app->add_option("--host", a->server.host, "address to listen on (0.0.0.0: all interfaces)")

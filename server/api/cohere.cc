@@ -16,11 +16,8 @@ size_t search_units(size_t documents) { return (documents + 99) / 100; }
 HttpResponse cohere_rerank(const RouteContext& ctx, const HttpRequest& req, RequestLog& log,
                            const char* api_version, LongDocumentDefaults long_documents) {
   const json v = parse_object(req.body);
-  if (v.contains("model") && !v["model"].is_null() && !v["model"].is_string()) {
-    invalid("\"model\" must be a string");
-  }
   ScoreJob job;
-  read_long_documents(v, ctx.scorer.service().info().max_length, job, long_documents);
+  read_job_options(v, ctx.scorer, job, long_documents);
   const std::string query = string_field(v, "query");
   const Documents docs = read_documents(v);
   const auto top_n = optional_positive_int(v, "top_n");
@@ -36,7 +33,7 @@ HttpResponse cohere_rerank(const RouteContext& ctx, const HttpRequest& req, Requ
              {{"api_version", {{"version", api_version}}},
               {"billed_units", {{"search_units", search_units(docs.texts.size())}}},
               {"tokens", {{"input_tokens", tokens}, {"output_tokens", 0}}}}},
-            {"model", ctx.model_id},
+            {"model", r.model->name},
             {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}}));
 }
 

@@ -20,8 +20,10 @@ size_t bounded_positive(const json& body, const char* field, size_t fallback, si
 
 }  // namespace
 
-void read_long_documents(const json& body, int max_length, ScoreJob& job,
-                         LongDocumentDefaults defaults) {
+void read_job_options(const json& body, const Scorer& scorer, ScoreJob& job,
+                      LongDocumentDefaults defaults) {
+  job.model = optional_string(body, "model").value_or("");
+  const int max_length = scorer.model(job.model).service->info().max_length;
   job.truncate = optional_bool(body, "truncate");
   if (const auto side = optional_string(body, "truncation_direction")) {
     if (*side == "Right" || *side == "right") {
@@ -54,6 +56,7 @@ Scorer::Result run(Scorer& scorer, const ScoreJob& job, RequestLog& log) {
   log.pairs = job.pairs.size();
   Scorer::Result r = scorer.score(job);
   log.timing = r.timing;
+  log.model = r.model->name;
   return r;
 }
 

@@ -19,10 +19,11 @@ struct LongDocumentDefaults {
 };
 inline constexpr size_t kMaxChunksPerDoc = 100;
 inline constexpr size_t kMaxTokensPerDoc = 16384;
+// Fields every scoring route reads into job: "model" (which served model; see Scorer::model),
 // "truncate", "truncation_direction" ("Right" or "Left", TEI), "max_chunks_per_doc" (windows a
-// document may be scored in) and "max_tokens_per_doc" (its word pieces kept) into job.
-void read_long_documents(const json& body, int max_length, ScoreJob& job,
-                         LongDocumentDefaults defaults = {});
+// document may be scored in) and "max_tokens_per_doc" (its word pieces kept).
+void read_job_options(const json& body, const Scorer& scorer, ScoreJob& job,
+                      LongDocumentDefaults defaults = {});
 // (query, document) for every document.
 std::vector<Pair> query_pairs(const std::string& query, const std::vector<std::string>& documents);
 // Scores the job through the Scorer (the one scoring path) and reports it in the log.

@@ -1,4 +1,7 @@
-// Routes about the server itself: GET /health, /info, /metrics, /openapi.json, /docs.
+// Routes about the server itself: GET /health, /info, /v1/models, /metrics, /openapi.json, /docs.
+#include <chrono>
+#include <vector>
+
 #include "api.h"
 #include "json_api.h"
 #include "openapi.h"
@@ -8,13 +11,47 @@ namespace crossenc::server {
 
 namespace {
 
-// GET /info: model, precision, backend, limits, version (TEI's field names where they exist).
-std::string info_body(const EngineInfo& info, const ServiceOptions& service,
-                      const ServerOptions& server, const std::string& model_id,
-                      const std::string& version) {
-  const std::string tei_dtype = info.dtype == DType::F16    ? "float16"
-                                : info.dtype == DType::BF16 ? "bfloat16"
-                                                            : "float32";
+const char* tei_dtype(DType dtype) {
+  return dtype == DType::F16 ? "float16" : dtype == DType::BF16 ? "bfloat16" : "float32";
+}
+
+// One served model as /info lists it.
+ordered_json model_entry(const ServedModel& m) {
+  const EngineInfo& info = m.service->info();
+  return {{"id", m.name},
+          {"model_path", info.model_path},
+          {"dtype", std::string(dtype_name(info.dtype))},
+          {"backend", info.backend},
+          {"device", info.device},
+          {"max_input_length", info.max_length},
+          {"replicas", m.service->options().replicas}};
+}
+
+// GET /v1/models, in the OpenAI / vLLM shape.
+std::string models_body(const Scorer& scorer) {
+  static const auto started = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
+  ordered_json data = ordered_json::array();
+  for (const ServedModel& m : scorer.models()) {
+    data.push_back({{"id", m.name},
+                    {"object", "model"},
+                    {"created", started},
+                    {"owned_by", "crossenc"},
+                    {"max_model_len", m.service->info().max_length}});
+  }
+  return dump({{"object", "list"}, {"data", data}});
+}
+
+// GET /info: the first (default) model, precision, backend, limits, version (TEI's field names
+// where they exist), and every served model under "models".
+std::string info_body(Scorer& scorer, const std::string& version) {
+  const EngineInfo& info = scorer.service().info();
+  const ServiceOptions& service = scorer.service().options();
+  const ServerOptions& server = scorer.options();
+  const std::string& model_id = scorer.models().front().name;
+  ordered_json models = ordered_json::array();
+  for (const ServedModel& m : scorer.models()) models.push_back(model_entry(m));
   ordered_json labels = ordered_json::object(), ids = ordered_json::object();
   for (int i = 0; i < info.config.num_labels; ++i) {
     labels[std::to_string(i)] = "LABEL_" + std::to_string(i);
@@ -26,7 +63,7 @@ std::string info_body(const EngineInfo& info, const ServiceOptions& service,
       // Text Embeddings Inference's /info fields.
       {"model_id", model_id},
       {"model_sha", nullptr},
-      {"model_dtype", tei_dtype},
+      {"model_dtype", tei_dtype(info.dtype)},
       {"model_type", {{"reranker", {{"id2label", labels}, {"label2id", ids}}}}},
       {"max_concurrent_requests", server.max_concurrent_requests},
       {"max_input_length", info.max_length},
@@ -39,6 +76,7 @@ std::string info_body(const EngineInfo& info, const ServiceOptions& service,
       {"version", version},
       // crossenc's own.
       {"engine", "crossenc"},
+      {"models", models},
       {"model_path", info.model_path},
       {"architecture", info.config.architecture},
       {"num_layers", info.config.num_layers},
@@ -90,18 +128,20 @@ void add_info_routes(Router& router) {
                 return json_response(R"({"status":"ok"})");
               }});
   router.add({"GET", "/info", ErrorStyle::kTei, [&ctx](const HttpRequest&, RequestLog&) {
-                Service& service = ctx.scorer.service();
-                return json_response(info_body(service.info(), service.options(),
-                                               ctx.scorer.options(), ctx.model_id, ctx.version));
+                return json_response(info_body(ctx.scorer, ctx.version));
+              }});
+  router.add({"GET", "/v1/models", ErrorStyle::kOpenAi, [&ctx](const HttpRequest&, RequestLog&) {
+                return json_response(models_body(ctx.scorer));
               }});
   router.add({"GET", "/metrics", ErrorStyle::kTei, [&ctx](const HttpRequest&, RequestLog&) {
-                Service& service = ctx.scorer.service();
+                std::vector<ModelExposition> models;
+                for (const ServedModel& m : ctx.scorer.models()) {
+                  models.push_back({m.name, m.service->metrics(), m.service->info()});
+                }
                 HttpResponse res;
                 res.content_type = "text/plain; version=0.0.4; charset=utf-8";
                 res.body = render_prometheus({.server = ctx.scorer.metrics().snapshot(),
-                                              .core = service.metrics(),
-                                              .info = service.info(),
-                                              .model_id = ctx.model_id,
+                                              .models = models,
                                               .version = ctx.version,
                                               .in_flight = ctx.scorer.in_flight()});
                 return res;

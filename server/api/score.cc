@@ -39,7 +39,7 @@ HttpResponse pairs_score(Scorer& scorer, const json& v, RequestLog& log) {
   if (v.is_object()) {
     items = &nonempty_array(v, "pairs");
     raw = optional_bool(v, "raw_scores").value_or(true);
-    read_long_documents(v, scorer.service().info().max_length, job);
+    read_job_options(v, scorer, job);
   } else if (!v.is_array()) {
     invalid("request body must be {\"pairs\": [...]} or an array of [query, passage]");
   } else if (v.empty()) {
@@ -64,9 +64,6 @@ std::vector<std::string> texts_of(const json& v, const char* field) {
 // vLLM: text_1 and text_2 are 1:1, 1:N or N:N -> {"id", "object", "data": [...], "usage"}.
 HttpResponse vllm_score(const RouteContext& ctx, const json& v, RequestLog& log) {
   log.style = ErrorStyle::kOpenAi;
-  if (v.contains("model") && !v["model"].is_null() && !v["model"].is_string()) {
-    invalid("\"model\" must be a string");
-  }
   refuse_field(v, "truncate_prompt_tokens", "use \"truncate\" (cut at the model's window)");
   const std::vector<std::string> a = texts_of(v, "text_1"), b = texts_of(v, "text_2");
   if (a.size() != 1 && a.size() != b.size()) {
@@ -74,7 +71,7 @@ HttpResponse vllm_score(const RouteContext& ctx, const json& v, RequestLog& log)
             std::to_string(b.size()) + ": give one text_1, or as many as text_2");
   }
   ScoreJob job;
-  read_long_documents(v, ctx.scorer.service().info().max_length, job);
+  read_job_options(v, ctx.scorer, job);
   job.pairs.reserve(b.size());
   for (size_t i = 0; i < b.size(); ++i) job.pairs.push_back({a.size() == 1 ? a[0] : a[i], b[i]});
   const Scorer::Result r = run(ctx.scorer, job, log);
@@ -86,7 +83,7 @@ HttpResponse vllm_score(const RouteContext& ctx, const json& v, RequestLog& log)
   return json_response(dump({{"id", "score-" + random_id()},
                              {"object", "list"},
                              {"created", static_cast<int64_t>(std::time(nullptr))},
-                             {"model", ctx.model_id},
+                             {"model", r.model->name},
                              {"data", std::move(data)},
                              {"usage",
                               {{"prompt_tokens", tokens},

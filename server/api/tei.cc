@@ -19,7 +19,7 @@ HttpResponse tei_rerank(Scorer& scorer, const json& v, RequestLog& log) {
   ScoreJob job;
   const std::string query = string_field(v, "query");
   const std::vector<std::string> texts = string_items(nonempty_array(v, "texts"), "texts");
-  read_long_documents(v, scorer.service().info().max_length, job);
+  read_job_options(v, scorer, job);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
   const bool return_text = optional_bool(v, "return_text").value_or(false);
   job.pairs = query_pairs(query, texts);
@@ -36,23 +36,20 @@ HttpResponse tei_rerank(Scorer& scorer, const json& v, RequestLog& log) {
 // Jina / vLLM: {"id", "model", "results": [{"index", "relevance_score", "document"}], "usage"}.
 HttpResponse jina_rerank(const RouteContext& ctx, const json& v, RequestLog& log) {
   log.style = ErrorStyle::kOpenAi;  // vLLM answers errors on its /rerank in OpenAI's shape
-  if (v.contains("model") && !v["model"].is_null() && !v["model"].is_string()) {
-    invalid("\"model\" must be a string");
-  }
   ScoreJob job;
   const std::string query = string_field(v, "query");
   const Documents docs = read_documents(v);
   const auto top_n = optional_positive_int(v, "top_n");
   const bool return_documents = optional_bool(v, "return_documents").value_or(true);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
-  read_long_documents(v, ctx.scorer.service().info().max_length, job);
+  read_job_options(v, ctx.scorer, job);
   job.pairs = query_pairs(query, docs.texts);
   Scorer::Result r = run(ctx.scorer, job, log);
   for (float& s : r.scores) s = activate(s, raw);
   const size_t tokens = r.timing.tokens;
   return json_response(
       dump({{"id", "rerank-" + random_id()},
-            {"model", ctx.model_id},
+            {"model", r.model->name},
             {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}},
             {"results", rerank_results(r.scores, docs, top_n, return_documents)}}));
 }
@@ -87,7 +84,7 @@ HttpResponse predict(Scorer& scorer, const json& v, RequestLog& log) {
   ScoreJob job;
   bool batch = false;
   job.pairs = predict_inputs(v, batch);
-  read_long_documents(v, scorer.service().info().max_length, job);
+  read_job_options(v, scorer, job);
   const bool raw = optional_bool(v, "raw_scores").value_or(false);
   const Scorer::Result r = run(scorer, job, log);
   ordered_json out = ordered_json::array();
@@ -211,7 +208,8 @@ HttpResponse tokenize(Scorer& scorer, const json& v) {
   } else {
     invalid("\"inputs\" must be a string or an array of strings");
   }
-  const Tokenizer& tokenizer = scorer.service().tokenizer();
+  const Tokenizer& tokenizer =
+      scorer.model(optional_string(v, "model").value_or("")).service->tokenizer();
   ordered_json out = ordered_json::array();
   for (const std::string& text : texts) {
     try {
@@ -242,7 +240,9 @@ void add_tei_routes(Router& router) {
                 return tokenize(ctx.scorer, parse_object(req.body));
               }});
   router.add({"POST", "/decode", ErrorStyle::kTei, [&ctx](const HttpRequest& req, RequestLog&) {
-                return decode(ctx.scorer.service().tokenizer(), parse_object(req.body));
+                const json v = parse_object(req.body);
+                const ServedModel& m = ctx.scorer.model(optional_string(v, "model").value_or(""));
+                return decode(m.service->tokenizer(), v);
               }});
 }
 

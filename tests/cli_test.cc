@@ -72,8 +72,32 @@ TEST(Cli, HelpForEveryCommand) {
     EXPECT_EQ(r.code, 0) << cmd;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << cmd;
   }
-  EXPECT_NE(run("").code, 0);
-  EXPECT_NE(run("frobnicate").code, 0);
+}
+
+// A bare `crossenc` prints the help; a wrong command line exits 2 and names the unknown word with
+// the nearest command or flag; a failed command exits 1.
+TEST(Cli, WrongCommandLinesNameTheWordAndSuggestTheNearest) {
+  Result r = run("");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Exit codes"), std::string::npos) << r.out;
+  r = run("rnak");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'rnak'; did you mean 'rank'?"), std::string::npos) << r.err;
+  r = run("frobnicate");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;
+  r = run("score --modle " + model());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown option '--modle' for 'crossenc score'; did you mean '--model'?"),
+            std::string::npos)
+      << r.err;
+  r = run("rank -m " + model() + " --max-window=2 -q q");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("did you mean '--max-windows'?"), std::string::npos) << r.err;
+  r = run("score --batch-size x -m " + model());
+  EXPECT_EQ(r.code, 2) << r.err;  // CLI11's own checks are usage errors too
+  EXPECT_EQ(run("info /no/such/model.cenc").code, 1);
 }
 
 TEST(Cli, ConvertAndInfo) {

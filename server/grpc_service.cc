@@ -3,7 +3,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
@@ -151,6 +158,36 @@ std::string address(const std::string& host, int port) {
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
+// gRPC logs its own multi-line error before failing to bind; checking the address first gives
+// the user one line that says what is wrong. (The port could still be taken in between: then
+// gRPC's message and the generic one below.)
+void check_can_listen(const std::string& host, int port) {
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    len = sizeof(sockaddr_in6);
+  } else {
+    throw Error("cannot listen for gRPC on " + host + ": not an IP address (--host)");
+  }
+  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;  // let gRPC report it
+  const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0;
+  const int err = errno;
+  ::close(fd);
+  if (!bound) {
+    throw Error("cannot listen for gRPC on " + address(host, port) + " (" + std::strerror(err) +
+                (err == EADDRINUSE ? "; try another --grpc-port" : "") + ")");
+  }
+}
+
 }  // namespace
 
 struct GrpcServer::Impl {
@@ -171,6 +208,7 @@ GrpcServer::GrpcServer(Scorer& scorer, std::string api_key)
 GrpcServer::~GrpcServer() { stop(std::chrono::milliseconds(0)); }
 
 int GrpcServer::start(const std::string& host, int port) {
+  check_can_listen(host, port);
   enable_grpc_health_service();
   const ServerOptions& o = impl_->scorer.options();
   grpc::ServerBuilder builder;

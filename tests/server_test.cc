@@ -1154,8 +1154,18 @@ TEST_F(ServerTest, CliServeFailsClearlyWhenAPortIsTaken) {
     ServeProcess proc({"--model", model_path_.string(), "--grpc-port", std::to_string(busy.port()),
                        "--http-port", "0"});
     EXPECT_EQ(proc.wait_exit(), std::optional<int>(1));
-    EXPECT_NE(proc.stderr_text().find("cannot listen for gRPC"), std::string::npos)
-        << proc.stderr_text();
+    const std::string err = proc.stderr_text();
+    EXPECT_NE(err.find("cannot listen for gRPC"), std::string::npos) << err;
+    EXPECT_NE(err.find("Address already in use"), std::string::npos) << err;
+    EXPECT_EQ(err.find("chttp2"), std::string::npos) << "gRPC's own log leaked: " << err;
+  }
+  {  // not an address: said so, not reported as a busy port
+    ServeProcess proc({"--model", model_path_.string(), "--host", "999.1.1.1", "--grpc-port", "0",
+                       "--http-port", "0"});
+    EXPECT_EQ(proc.wait_exit(), std::optional<int>(1));
+    const std::string err = proc.stderr_text();
+    EXPECT_NE(err.find("999.1.1.1: not an IP address"), std::string::npos) << err;
+    EXPECT_EQ(err.find("in use"), std::string::npos) << err;
   }
 }
 

@@ -119,6 +119,21 @@ TEST(Cli, ConvertAndInfo) {
   EXPECT_NE(devices.out.find("AMX-BF16 "), std::string::npos) << devices.out;  // yes or no
 }
 
+// --progress into a file or pipe (not a terminal): whole lines, no carriage returns, and a
+// summary at the end.
+TEST(Cli, ProgressIntoAFileIsLinesAndASummary) {
+  std::string input;
+  for (int i = 0; i < 40; ++i) {
+    input += R"({"query": "what is a flea", "passage": "A flea is an insect )" + std::to_string(i) +
+             "\"}\n";
+  }
+  const auto r = run("score -m " + model() + " -i - --progress", input);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("done: 40 pairs in "), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.back(), '\n');
+}
+
 TEST(Cli, ScoreKeepsFieldsAndOrder) {
   const std::string input =
       R"({"id": 1, "query": "what is a flea", "passage": "A flea is an insect."})"

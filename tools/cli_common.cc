@@ -221,26 +221,34 @@ void OutputFile::commit() {
 
 Progress::Progress(size_t total, bool force, std::string unit)
     : total_(total),
-      enabled_(force || ::isatty(2)),
+      terminal_(::isatty(2) != 0),
+      enabled_(force || terminal_),
       unit_(std::move(unit)),
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 
 void Progress::update(size_t done) {
   if (!enabled_) return;
+  done_ = done;
   const auto now = std::chrono::steady_clock::now();
-  if (done < total_ && now - last_ < std::chrono::milliseconds(200)) return;
+  // A terminal redraws one line; a log file gets a line every few seconds.
+  const auto every = terminal_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+  if (done < total_ && now - last_ < every) return;
+  if (done == total_ && !terminal_) return;  // finish() says it
   last_ = now;
   const double s = std::chrono::duration<double>(now - start_).count();
   const double rate = s > 0 ? done / s : 0.0;
   const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
-  std::fprintf(stderr, "\r  %zu/%zu %s  %.1f %s/s  ETA %.0fs   ", done, total_, unit_.c_str(), rate,
-               unit_.c_str(), eta);
+  std::fprintf(stderr, "%s  %zu/%zu %s  %.1f %s/s  ETA %.0fs%s", terminal_ ? "\r" : "", done,
+               total_, unit_.c_str(), rate, unit_.c_str(), eta, terminal_ ? "   " : "\n");
   std::fflush(stderr);
 }
 
 void Progress::finish() {
-  if (enabled_) std::fprintf(stderr, "\n");
+  if (!enabled_) return;
+  const double s = seconds_since(start_);
+  std::fprintf(stderr, "%s  done: %zu %s in %.1f s (%.1f %s/s)\n", terminal_ ? "\n" : "", done_,
+               unit_.c_str(), s, s > 0 ? done_ / s : 0.0, unit_.c_str());
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {

@@ -81,8 +81,8 @@ class Progress {
   void finish();
 
  private:
-  size_t total_;
-  bool enabled_;
+  size_t total_, done_ = 0;
+  bool terminal_, enabled_;
   std::string unit_;
   std::chrono::steady_clock::time_point start_, last_;
 };

@@ -14,6 +14,7 @@
 #include "backend_cases.h"
 #include "crossenc/converter.h"
 #include "crossenc/engine.h"
+#include "crossenc/eval/metrics.h"
 #include "reference.h"
 #include "test_util.h"
 
@@ -53,22 +54,6 @@ std::string model_file(const fs::path& hf_dir, DType dtype) {
       ::crossenc::test::temp_dir() / ("golden_" + std::to_string(cache.size()) + ".cenc");
   write_model_file(out.string(), convert_hf_folder(hf_dir.string(), {.dtype = dtype}));
   return cache[key] = out.string();
-}
-
-double spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  auto ranks = [](const std::vector<double>& v) {
-    std::vector<size_t> idx(v.size());
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](size_t x, size_t y) { return v[x] < v[y]; });
-    std::vector<double> r(v.size());
-    for (size_t i = 0; i < idx.size(); ++i) r[idx[i]] = static_cast<double>(i);
-    return r;
-  };
-  const auto ra = ranks(a), rb = ranks(b);
-  const double n = static_cast<double>(a.size());
-  double d2 = 0;
-  for (size_t i = 0; i < a.size(); ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
-  return 1.0 - 6.0 * d2 / (n * (n * n - 1.0));
 }
 
 struct GoldenCase {
@@ -130,14 +115,14 @@ class GoldenScores : public testing::TestWithParam<GoldenCase> {
       by_query[pairs[i].key].first.push_back(scores[i]);
       by_query[pairs[i].key].second.push_back(pairs[i].logit);
     }
-    EXPECT_LE(worst, tolerance())
-        << golden.filename() << ": worst at line " << at + 1 << " (" << pairs[at].key << ")";
+    EXPECT_LE(worst, tolerance()) << golden.filename() << ": worst at line " << at + 1 << " ("
+                                  << pairs[at].key << ")";
     RecordProperty("max_abs_err", std::to_string(worst));
     if (GetParam().dtype != DType::F32) {
       const double min_rho = GetParam().dtype == DType::F16 ? 0.999 : 0.995;
       for (const auto& [q, v] : by_query) {
         if (v.first.size() >= 20) {
-          EXPECT_GE(spearman(v.first, v.second), min_rho) << "query " << q;
+          EXPECT_GE(eval::spearman(v.first, v.second), min_rho) << "query " << q;
         }
       }
     }

@@ -3,7 +3,8 @@
 #   scripts/sanitize.sh asan   ASan + UBSan, every test (CROSSENC_QUICK=1 caps the big golden
 #                              files), into build-asan/
 #   scripts/sanitize.sh tsan   ThreadSanitizer, the threaded tests only (batcher, service,
-#                              server, engine/tokenizer concurrency), into build-tsan/
+#                              server, the HTTP front end and its attack tests,
+#                              engine/tokenizer concurrency), into build-tsan/
 # Both build without Vulkan (lavapipe under a sanitizer is slow and the loader is not
 # instrumented). Extra arguments go to ctest, e.g. scripts/sanitize.sh asan -R Engine
 set -euo pipefail
@@ -39,14 +40,14 @@ cmake --preset "$kind" "${launcher[@]}" >/dev/null
 tests=()
 for src in tests/*_test.cc; do tests+=("$(basename "$src" .cc)"); done
 if [ "$kind" = tsan ]; then
-  tests=(service_test server_test engine_test tokenizer_test fault_matrix_test)
+  tests=(service_test server_test http_front_end_test http_attack_test engine_test tokenizer_test
+    fault_matrix_test)
 fi
 targets=(crossenc_cli)
 for t in "${tests[@]}"; do
-  # server_test exists only when the server is built.
-  if [ "$t" != server_test ] || grep -q "server_test" "build-$kind/build.ninja"; then
-    targets+=("$t")
-  fi
+  # server_test and the http_* tests exist only when the server is built.
+  case "$t" in server_test | http_*) grep -q "$t" "build-$kind/build.ninja" || continue ;; esac
+  targets+=("$t")
 done
 cmake --build "build-$kind" -j "$(nproc)" --target "${targets[@]}"
 built=$(date +%s)

@@ -60,19 +60,6 @@ Isa kernel_isa(Int8Kernel kernel) {
   return Isa::Generic;
 }
 
-// Row i of a as u8 (q + 128, q = round(a * 127 / max|a|) in [-127, 127]), k padded with the zero
-// point; returns the row's scale (max|a| / 127, 0 for a zero row).
-float quantize_row(const float* a, int64_t k, int64_t k_pad, uint8_t* q) {
-  float amax = 0;
-  for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(a[p]));
-  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-  for (int64_t p = 0; p < k; ++p) {
-    q[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(a[p] * inv)) + 128);
-  }
-  std::fill(q + k, q + k_pad, uint8_t{128});
-  return amax / 127.0f;
-}
-
 }  // namespace
 
 const char* int8_kernel_name(Int8Kernel kernel) {
@@ -95,6 +82,29 @@ Int8Kernel best_int8_kernel(Isa isa) {
     if (int8_kernel_available(k, isa)) return k;
   }
   return Int8Kernel::Scalar;
+}
+
+void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
+                               uint8_t* q, float* scale) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const float* row = a + i * k;
+    uint8_t* dst = q + i * k_pad;
+    float amax = 0;
+    for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(row[p]));
+    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    for (int64_t p = 0; p < k; ++p) {
+      dst[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(row[p] * inv)) + 128);
+    }
+    std::fill(dst + k, dst + k_pad, uint8_t{128});
+    scale[i] = amax / 127.0f;
+  }
+}
+
+Int8QuantizeRows int8_quantizer(Isa isa) {
+  Int8QuantizeRows f = nullptr;
+  if (isa >= Isa::Avx512 && detect_isa() >= Isa::Avx512) f = int8_quantize_avx512();
+  if (!f && isa >= Isa::Avx2 && detect_isa() >= Isa::Avx2) f = int8_quantize_avx2();
+  return f ? f : &int8_quantize_rows_scalar;
 }
 
 void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out,
@@ -134,11 +144,9 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   // Plain pointers: in the workers, the thread_local names would be their own (empty) buffers.
   uint8_t* const q = qa.data();
   float* const scales = row_scale.data();
-  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0; i < r1; ++i) {
-      scales[i] = quantize_row(a + i * w.k, w.k, w.k_pad, q + i * w.k_pad);
-    }
-  });
+  const Int8QuantizeRows quantize = int8_quantizer(isa);
+  pool.parallel_for(m,
+                    [&](int64_t r0, int64_t r1) { quantize(a, w.k, w.k_pad, r0, r1, q, scales); });
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
   // while its rows stream past it.
   constexpr int64_t kRowChunk = 96, kColGroup = 4;

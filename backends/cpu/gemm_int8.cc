@@ -28,11 +28,15 @@ bool cpuid7_bit(unsigned subleaf, bool eax_register, unsigned bit) {
 }
 #endif
 
+// Read once: cpuid traps to the hypervisor in a VM (microseconds), and gemm_int8 checks on
+// every call.
 bool cpu_supports(Int8Kernel kernel) {
 #if defined(__x86_64__)
+  static const bool avx512_vnni = cpuid7_bit(0, /*eax_register=*/false, 11);
+  static const bool avx_vnni = cpuid7_bit(1, /*eax_register=*/true, 4);
   switch (kernel) {
-    case Int8Kernel::Avx512Vnni: return cpuid7_bit(0, /*eax_register=*/false, 11);
-    case Int8Kernel::AvxVnni: return cpuid7_bit(1, /*eax_register=*/true, 4);
+    case Int8Kernel::Avx512Vnni: return avx512_vnni;
+    case Int8Kernel::AvxVnni: return avx_vnni;
     case Int8Kernel::Avx2: return true;  // the ISA cap below checks AVX2
     case Int8Kernel::Scalar: return true;
   }
@@ -148,7 +152,8 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   pool.parallel_for(m,
                     [&](int64_t r0, int64_t r1) { quantize(a, w.k, w.k_pad, r0, r1, q, scales); });
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
-  // while its rows stream past it.
+  // while its rows stream past it. Each task applies bias and activation to its block while it
+  // is in cache, on `isa`'s code whatever the kernel (so every kernel gives the same floats).
   constexpr int64_t kRowChunk = 96, kColGroup = 4;
   const int64_t blocks = (w.n + kInt8Cols - 1) / kInt8Cols;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
@@ -158,12 +163,14 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
       [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t r0 = (t / col_groups) * kRowChunk, cb0 = (t % col_groups) * kColGroup;
-          run(q, scales, w, out, w.n, r0, std::min(m, r0 + kRowChunk), cb0,
-              std::min(blocks, cb0 + kColGroup));
+          const int64_t r1 = std::min(m, r0 + kRowChunk), cb1 = std::min(blocks, cb0 + kColGroup);
+          run(q, scales, w, out, w.n, r0, r1, cb0, cb1);
+          const int64_t j0 = cb0 * kInt8Cols, j1 = std::min(w.n, cb1 * kInt8Cols);
+          bias_activation_block(isa, out + r0 * w.n + j0, w.n, bias ? bias + j0 : nullptr, r1 - r0,
+                                j1 - j0, act);
         }
       },
       1);
-  bias_activation(isa, out, bias, m, w.n, act, pool);
 }
 
 }  // namespace crossenc::cpu

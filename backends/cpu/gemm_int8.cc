@@ -154,7 +154,7 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
   // while its rows stream past it. Each task applies bias and activation to its block while it
   // is in cache, on `isa`'s code whatever the kernel (so every kernel gives the same floats).
-  constexpr int64_t kRowChunk = 96, kColGroup = 4;
+  constexpr int64_t kRowChunk = 96, kColGroup = 4, kEpilogueRows = 6;
   const int64_t blocks = (w.n + kInt8Cols - 1) / kInt8Cols;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
   const int64_t col_groups = (blocks + kColGroup - 1) / kColGroup;
@@ -164,10 +164,15 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t r0 = (t / col_groups) * kRowChunk, cb0 = (t % col_groups) * kColGroup;
           const int64_t r1 = std::min(m, r0 + kRowChunk), cb1 = std::min(blocks, cb0 + kColGroup);
-          run(q, scales, w, out, w.n, r0, r1, cb0, cb1);
           const int64_t j0 = cb0 * kInt8Cols, j1 = std::min(w.n, cb1 * kInt8Cols);
-          bias_activation_block(isa, out + r0 * w.n + j0, w.n, bias ? bias + j0 : nullptr, r1 - r0,
-                                j1 - j0, act);
+          // A few rows at a time, so the epilogue reads them from L1: the rows of a whole task
+          // are n floats apart, a stride that maps them to a few L1 sets (6 KB for n = 1536).
+          for (int64_t i = r0; i < r1; i += kEpilogueRows) {
+            const int64_t i1 = std::min(r1, i + kEpilogueRows);
+            run(q, scales, w, out, w.n, i, i1, cb0, cb1);
+            bias_activation_block(isa, out + i * w.n + j0, w.n, bias ? bias + j0 : nullptr, i1 - i,
+                                  j1 - j0, act);
+          }
         }
       },
       1);

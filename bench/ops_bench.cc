@@ -23,6 +23,8 @@
 #include "crossenc/half.h"
 #include "crossenc/process_stats.h"
 #include "gemm_amx.h"
+#include "gemm_int8.h"
+#include "packed_weights.h"
 
 namespace crossenc::cpu {
 namespace {
@@ -208,6 +210,40 @@ GEMM_BENCH(amx_bf16, "own-amx", DType::BF16);            // skipped where the CP
 GEMM_BENCH(own_avx512_bf16, "own-avx512", DType::BF16);  // the F32 emulation of the same
 GEMM_BENCH(blas, "blas", DType::F32);
 GEMM_BENCH(eigen, "eigen", DType::F32);
+
+// The INT8 GEMM (`--dtype int8`) with one integer kernel: the activation quantization, the
+// integer kernel and the epilogue, as the encoder calls it (GFLOP/s count each MAC as 2 ops).
+void BM_GemmInt8(benchmark::State& state, Int8Kernel kernel, Activation act) {
+  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
+  if (!int8_kernel_available(kernel, detect_isa())) {
+    state.SkipWithError("INT8 kernel not available here");
+    return;
+  }
+  const auto a = random_floats(m * k, 1);
+  const auto w = random_floats(n * k, 2, -0.1f, 0.1f);
+  const auto bias = random_floats(n, 3);
+  const auto packed = pack_int8(w.data(), n, k);
+  std::vector<float> out(m * n);
+  peak_gflops();
+  LoopTimer timer;
+  for (auto _ : state) {
+    gemm_int8(kernel, detect_isa(), a.data(), packed->int8, bias.data(), act, out.data(), m,
+              pool());
+    benchmark::DoNotOptimize(out.data());
+  }
+  set_flops(state, timer, 2.0 * m * n * k);
+  state.SetLabel(int8_kernel_name(kernel));
+}
+#define GEMM_INT8_BENCH(label, kernel)                                                 \
+  BENCHMARK_CAPTURE(BM_GemmInt8, label, kernel, Activation::None)->Apply(gemm_shapes); \
+  BENCHMARK_CAPTURE(BM_GemmInt8, label##_gelu, kernel, Activation::Gelu)               \
+      ->Args({kTokens, kFfn, kHidden})                                                 \
+      ->Unit(benchmark::kMillisecond)                                                  \
+      ->UseRealTime()                                                                  \
+      ->MinTime(0.5)
+GEMM_INT8_BENCH(avx512vnni, Int8Kernel::Avx512Vnni);
+GEMM_INT8_BENCH(avxvnni, Int8Kernel::AvxVnni);
+GEMM_INT8_BENCH(avx2, Int8Kernel::Avx2);
 
 // A packed batch of `seqs` sequences of about `len` tokens (lengths spread +-25%).
 std::vector<int32_t> offsets_for(int seqs, int len) {

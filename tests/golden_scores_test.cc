@@ -195,6 +195,31 @@ TEST_P(GoldenScores, BatchingDoesNotChangeScores) {
   }
 }
 
+// INT8 scores do not depend on the batch, bit for bit: every op works per row or per sequence,
+// including the FFN, which runs in row chunks in a batch of more than 512 tokens (chunk
+// boundaries at other tokens in each batching here). Batches of at least 8 pairs: the F32 pooler
+// GEMM takes another path below that (BatchingDoesNotChangeScores).
+TEST(Int8Scores, BatchingDoesNotChangeThemBitForBit) {
+  const auto pairs = read_golden(test::data_path("scores_tiny_sample.jsonl"));
+  std::vector<Encoding> encs;
+  size_t tokens = 0;
+  for (const auto& p : pairs) {
+    encs.push_back(p.enc);
+    tokens += p.enc.input_ids.size();
+  }
+  ASSERT_GT(tokens, 4096u);     // many FFN chunks in the big batch
+  ASSERT_EQ(encs.size(), 83u);  // batches of 12 (the last 11) pairs: at least 8 each
+  auto open = [](int batch_size) {
+    return Engine::open(
+        model_file(test::data_path("tiny-random"), DType::F32),
+        {.backend = "cpu", .threads = 2, .batch_size = batch_size, .dtype = DType::I8});
+  };
+  Engine small = open(12), batched = open(static_cast<int>(encs.size()));
+  const auto a = small.score_encoded(encs), b = batched.score_encoded(encs);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "pair " << i;
+}
+
 std::vector<GoldenCase> golden_cases() {
   std::vector<GoldenCase> out;
   for (const auto& b : test::backend_cases()) {

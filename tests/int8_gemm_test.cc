@@ -92,6 +92,31 @@ TEST(Int8Gemm, CloseToTheFloatGemm) {
   }
 }
 
+// The activation quantization on every ISA gives the scalar version's bytes and scales: every
+// tail length, a zero row, and exact ties (max |a| = 127: a * 127 / max |a| = a, so x.5 must
+// round to even everywhere).
+TEST(Int8Gemm, QuantizationIsTheSameOnEveryIsa) {
+  for (int64_t k : {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 384, 1536}) {
+    const int64_t k_pad = (k + 3) / 4 * 4, m = 4;
+    auto a = ref::random_vector(m * k, 41, -3.0f, 3.0f);
+    for (int64_t p = 0; p < k; ++p) a[k + p] = 0.0f;  // row 1: zeros
+    for (int64_t p = 0; p < k; ++p) {                 // row 2: ties
+      a[2 * k + p] = p == 0 ? -127.0f : static_cast<float>(p % 9) - 4.5f;
+    }
+    std::vector<uint8_t> want(m * k_pad), got(m * k_pad);
+    std::vector<float> want_s(m), got_s(m);
+    cpu::int8_quantize_rows_scalar(a.data(), k, k_pad, 0, m, want.data(), want_s.data());
+    for (cpu::Isa isa : {cpu::Isa::Avx2, cpu::Isa::Avx512}) {
+      if (isa > cpu::detect_isa()) continue;
+      std::fill(got.begin(), got.end(), uint8_t{7});
+      cpu::int8_quantizer(isa)(a.data(), k, k_pad, 0, m, got.data(), got_s.data());
+      EXPECT_EQ(got, want) << cpu::isa_name(isa) << " k=" << k;
+      EXPECT_EQ(0, std::memcmp(got_s.data(), want_s.data(), m * sizeof(float)))
+          << cpu::isa_name(isa) << " k=" << k;
+    }
+  }
+}
+
 TEST(Int8Gemm, NamedPathsPickTheirKernel) {
   for (cpu::Int8Kernel k : kernels_here()) {
     std::string flat = cpu::int8_kernel_name(k);

@@ -19,10 +19,10 @@ struct BiasActivation {
     return x;
   }
 
-  static void rows(float* out, const float* bias, int64_t r0, int64_t r1, int64_t n,
+  static void rows(float* out, int64_t ldo, const float* bias, int64_t r0, int64_t r1, int64_t n,
                    Activation act) {
     for (int64_t i = r0; i < r1; ++i) {
-      float* row = out + i * n;
+      float* row = out + i * ldo;
       int64_t j = 0;
       for (; j + V::kW <= n; j += V::kW) {
         F x = V::load(row + j);
@@ -42,11 +42,18 @@ struct BiasActivation {
                   ThreadPool& pool) {
     if (act == Activation::None && !bias) return;
     if (m * n < 8192) {
-      rows(out, bias, 0, m, n, act);
+      rows(out, n, bias, 0, m, n, act);
       return;
     }
     pool.parallel_for(
-        m, [&](int64_t r0, int64_t r1) { rows(out, bias, r0, r1, n, act); }, 32);
+        m, [&](int64_t r0, int64_t r1) { rows(out, n, bias, r0, r1, n, act); }, 32);
+  }
+
+  // One block of a larger output (rows ldo floats apart), on the calling thread.
+  static void block(float* out, int64_t ldo, const float* bias, int64_t rows_n, int64_t cols,
+                    Activation act) {
+    if (act == Activation::None && !bias) return;
+    rows(out, ldo, bias, 0, rows_n, cols, act);
   }
 };
 

@@ -63,6 +63,11 @@ void add_layernorm(Isa isa, const float* x, const float* residual, const float* 
                    const float* beta, float eps, float* out, int64_t rows, int64_t cols,
                    ThreadPool& pool);
 
+// The same on one block of a larger output (rows ldo floats apart, bias the block's first
+// column), on the calling thread: a GEMM's epilogue while its output is in cache.
+void bias_activation_block(Isa isa, float* out, int64_t ldo, const float* bias, int64_t rows,
+                           int64_t cols, Activation act);
+
 // Packed multi-head attention. qkv [T x 3H]; sequence s owns rows [offsets[s], offsets[s+1]).
 // out [T x H], or [num_seqs x H] with cls_only (only each sequence's first query).
 void attention(Isa isa, const float* qkv, const int32_t* offsets, int num_seqs, int hidden,
@@ -88,6 +93,8 @@ struct SimdKernels {
                      ThreadPool& pool);
   void (*bias_activation)(float* out, const float* bias, int64_t m, int64_t n, Activation act,
                           ThreadPool& pool);
+  void (*bias_activation_block)(float* out, int64_t ldo, const float* bias, int64_t rows,
+                                int64_t cols, Activation act);
   void (*add_layernorm)(const float* x, const float* residual, const float* gamma,
                         const float* beta, float eps, float* out, int64_t rows, int64_t cols,
                         ThreadPool& pool);

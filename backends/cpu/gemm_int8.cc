@@ -28,11 +28,15 @@ bool cpuid7_bit(unsigned subleaf, bool eax_register, unsigned bit) {
 }
 #endif
 
+// Read once: cpuid traps to the hypervisor in a VM (microseconds), and gemm_int8 checks on
+// every call.
 bool cpu_supports(Int8Kernel kernel) {
 #if defined(__x86_64__)
+  static const bool avx512_vnni = cpuid7_bit(0, /*eax_register=*/false, 11);
+  static const bool avx_vnni = cpuid7_bit(1, /*eax_register=*/true, 4);
   switch (kernel) {
-    case Int8Kernel::Avx512Vnni: return cpuid7_bit(0, /*eax_register=*/false, 11);
-    case Int8Kernel::AvxVnni: return cpuid7_bit(1, /*eax_register=*/true, 4);
+    case Int8Kernel::Avx512Vnni: return avx512_vnni;
+    case Int8Kernel::AvxVnni: return avx_vnni;
     case Int8Kernel::Avx2: return true;  // the ISA cap below checks AVX2
     case Int8Kernel::Scalar: return true;
   }
@@ -60,19 +64,6 @@ Isa kernel_isa(Int8Kernel kernel) {
   return Isa::Generic;
 }
 
-// Row i of a as u8 (q + 128, q = round(a * 127 / max|a|) in [-127, 127]), k padded with the zero
-// point; returns the row's scale (max|a| / 127, 0 for a zero row).
-float quantize_row(const float* a, int64_t k, int64_t k_pad, uint8_t* q) {
-  float amax = 0;
-  for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(a[p]));
-  const float inv = amax > 0 ? 127.0f / amax : 0.0f;
-  for (int64_t p = 0; p < k; ++p) {
-    q[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(a[p] * inv)) + 128);
-  }
-  std::fill(q + k, q + k_pad, uint8_t{128});
-  return amax / 127.0f;
-}
-
 }  // namespace
 
 const char* int8_kernel_name(Int8Kernel kernel) {
@@ -95,6 +86,29 @@ Int8Kernel best_int8_kernel(Isa isa) {
     if (int8_kernel_available(k, isa)) return k;
   }
   return Int8Kernel::Scalar;
+}
+
+void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
+                               uint8_t* q, float* scale) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const float* row = a + i * k;
+    uint8_t* dst = q + i * k_pad;
+    float amax = 0;
+    for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(row[p]));
+    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    for (int64_t p = 0; p < k; ++p) {
+      dst[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(row[p] * inv)) + 128);
+    }
+    std::fill(dst + k, dst + k_pad, uint8_t{128});
+    scale[i] = amax / 127.0f;
+  }
+}
+
+Int8QuantizeRows int8_quantizer(Isa isa) {
+  Int8QuantizeRows f = nullptr;
+  if (isa >= Isa::Avx512 && detect_isa() >= Isa::Avx512) f = int8_quantize_avx512();
+  if (!f && isa >= Isa::Avx2 && detect_isa() >= Isa::Avx2) f = int8_quantize_avx2();
+  return f ? f : &int8_quantize_rows_scalar;
 }
 
 void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out,
@@ -134,14 +148,13 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   // Plain pointers: in the workers, the thread_local names would be their own (empty) buffers.
   uint8_t* const q = qa.data();
   float* const scales = row_scale.data();
-  pool.parallel_for(m, [&](int64_t r0, int64_t r1) {
-    for (int64_t i = r0; i < r1; ++i) {
-      scales[i] = quantize_row(a + i * w.k, w.k, w.k_pad, q + i * w.k_pad);
-    }
-  });
+  const Int8QuantizeRows quantize = int8_quantizer(isa);
+  pool.parallel_for(m,
+                    [&](int64_t r0, int64_t r1) { quantize(a, w.k, w.k_pad, r0, r1, q, scales); });
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
-  // while its rows stream past it.
-  constexpr int64_t kRowChunk = 96, kColGroup = 4;
+  // while its rows stream past it. Each task applies bias and activation to its block while it
+  // is in cache, on `isa`'s code whatever the kernel (so every kernel gives the same floats).
+  constexpr int64_t kRowChunk = 96, kColGroup = 4, kEpilogueRows = 6;
   const int64_t blocks = (w.n + kInt8Cols - 1) / kInt8Cols;
   const int64_t row_chunks = (m + kRowChunk - 1) / kRowChunk;
   const int64_t col_groups = (blocks + kColGroup - 1) / kColGroup;
@@ -150,12 +163,19 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
       [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t r0 = (t / col_groups) * kRowChunk, cb0 = (t % col_groups) * kColGroup;
-          run(q, scales, w, out, w.n, r0, std::min(m, r0 + kRowChunk), cb0,
-              std::min(blocks, cb0 + kColGroup));
+          const int64_t r1 = std::min(m, r0 + kRowChunk), cb1 = std::min(blocks, cb0 + kColGroup);
+          const int64_t j0 = cb0 * kInt8Cols, j1 = std::min(w.n, cb1 * kInt8Cols);
+          // A few rows at a time, so the epilogue reads them from L1: the rows of a whole task
+          // are n floats apart, a stride that maps them to a few L1 sets (6 KB for n = 1536).
+          for (int64_t i = r0; i < r1; i += kEpilogueRows) {
+            const int64_t i1 = std::min(r1, i + kEpilogueRows);
+            run(q, scales, w, out, w.n, i, i1, cb0, cb1);
+            bias_activation_block(isa, out + i * w.n + j0, w.n, bias ? bias + j0 : nullptr, i1 - i,
+                                  j1 - j0, act);
+          }
         }
       },
       1);
-  bias_activation(isa, out, bias, m, w.n, act, pool);
 }
 
 }  // namespace crossenc::cpu

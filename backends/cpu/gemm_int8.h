@@ -52,6 +52,18 @@ using Int8BlockKernel = void (*)(const uint8_t* a, const float* row_scale, const
 Int8BlockKernel int8_avx512vnni_kernel();  // null where not built
 Int8BlockKernel int8_avxvnni_kernel();
 Int8BlockKernel int8_avx2_kernel();
+
+// Rows [r0, r1) of a (k floats each) quantized as above: q rows of k_pad bytes (the padding at
+// the zero point 128), scale[i] = max |a| / 127. Every version gives the same bytes.
+using Int8QuantizeRows = void (*)(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
+                                  uint8_t* q, float* scale);
+Int8QuantizeRows int8_quantize_avx512();  // null where not built
+Int8QuantizeRows int8_quantize_avx2();
+void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
+                               uint8_t* q, float* scale);
+// The version for `isa` (the scalar one for Generic or where not built).
+Int8QuantizeRows int8_quantizer(Isa isa);
+
 void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out,
                         int64_t ldo, int64_t r0, int64_t r1, int64_t cb0, int64_t cb1);
 

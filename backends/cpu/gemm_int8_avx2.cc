@@ -69,6 +69,7 @@ void blocks(const uint8_t* a, const float* rs, const Int8Weight& w, float* out, 
   }
   for (int64_t cb = cb0; cb < cb1; ++cb) {
     int64_t i = r0;
+    for (; i + 4 <= r1; i += 4) tile<4>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
     for (; i + 2 <= r1; i += 2) tile<2>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
     if (i < r1) tile<1>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
   }

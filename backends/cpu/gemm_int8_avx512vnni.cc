@@ -17,6 +17,10 @@
 namespace crossenc::cpu {
 namespace {
 
+// The accumulators go through `sums` before the epilogue: when the epilogue converts them to
+// float straight from acc[][], GCC 12 keeps acc[][] in memory and stores all of them to the
+// stack in every k step (a fraction of the vpdpbusd rate). The loops over R and C are unrolled
+// by pragma for the same reason.
 template <int R, int C>
 void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out, int64_t ldo,
           int64_t i0, int64_t cb0) {
@@ -25,18 +29,28 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
   const int8_t* wb = w.packed + cb0 * block_bytes;
   const uint8_t* rows = a + i0 * w.k_pad;
   __m512i acc[R][C];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
     for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_si512();
   for (int64_t g = 0; g < groups; ++g) {
     __m512i wv[C];
+#pragma GCC unroll 8
     for (int c = 0; c < C; ++c) wv[c] = _mm512_loadu_si512(wb + c * block_bytes + g * 64);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       int32_t four;
       std::memcpy(&four, rows + r * w.k_pad + g * kInt8KGroup, sizeof four);
       const __m512i av = _mm512_set1_epi32(four);
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) acc[r][c] = _mm512_dpbusd_epi32(acc[r][c], av, wv[c]);
     }
   }
+  alignas(64) int32_t sums[R][C][kInt8Cols];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_store_si512(sums[r][c], acc[r][c]);
   for (int c = 0; c < C; ++c) {
     const int64_t j0 = (cb0 + c) * kInt8Cols;
     const __mmask16 keep =
@@ -44,7 +58,7 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
     const __m512i offset = _mm512_loadu_si512(w.offset_sums + j0);
     const __m512 scales = _mm512_loadu_ps(w.scales + j0);
     for (int r = 0; r < R; ++r) {
-      const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(acc[r][c], offset));
+      const __m512 v = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_load_si512(sums[r][c]), offset));
       const __m512 s = _mm512_mul_ps(_mm512_set1_ps(row_scale[i0 + r]), scales);
       _mm512_mask_storeu_ps(out + (i0 + r) * ldo + j0, keep, _mm512_mul_ps(v, s));
     }

@@ -25,10 +25,12 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
   const int8_t* wb = w.packed + cb * groups * kInt8Cols * kInt8KGroup;
   const uint8_t* rows = a + i0 * w.k_pad;
   __m256i acc[R][2];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   for (int64_t g = 0; g < groups; ++g) {
     const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + g * 64));
     const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + g * 64 + 32));
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       int32_t four;
       std::memcpy(&four, rows + r * w.k_pad + g * kInt8KGroup, sizeof four);
@@ -37,13 +39,22 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
       acc[r][1] = _mm256_dpbusd_avx_epi32(acc[r][1], av, w1);
     }
   }
+  // Through `sums`: converting straight from acc[][] makes GCC 12 keep acc[][] in memory and
+  // store it in every k step (as in the AVX512-VNNI kernel).
+  alignas(32) int32_t sums[R][2][8];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums[r][0]), acc[r][0]);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(sums[r][1]), acc[r][1]);
+  }
   const int64_t j0 = cb * kInt8Cols;
   for (int h = 0; h < 2; ++h) {
     const __m256i offset =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.offset_sums + j0 + 8 * h));
     const __m256 scales = _mm256_loadu_ps(w.scales + j0 + 8 * h);
     for (int r = 0; r < R; ++r) {
-      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc[r][h], offset));
+      const __m256i sum = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[r][h]));
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, offset));
       const __m256 s = _mm256_mul_ps(_mm256_set1_ps(row_scale[i0 + r]), scales);
       alignas(32) float vals[8];
       _mm256_store_ps(vals, _mm256_mul_ps(v, s));

@@ -14,9 +14,13 @@ namespace crossenc::cpu {
 namespace {
 #if defined(__x86_64__) || defined(__i386__)
 // F16C through cpuid (leaf 1, ecx bit 29): clang's __builtin_cpu_supports does not know it.
+// Read once: detect_isa runs on every INT8 GEMM call, and cpuid traps to the hypervisor in a VM.
 bool cpu_has_f16c() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 29)) != 0;
+  }();
+  return has;
 }
 bool cpu_has_avx2() {
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c();

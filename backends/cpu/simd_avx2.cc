@@ -20,6 +20,7 @@ const SimdKernels kKernels = {
     &avx2::own_gemm<V>,
     &avx2::gemm_eigen_rows,
     &avx2::BiasActivation<V>::run,
+    &avx2::BiasActivation<V>::block,
     &avx2::LayerNorm<V>::run,
     &avx2::attention_run<V>,
     &avx2::Embed<V>::run,

@@ -20,6 +20,7 @@ const SimdKernels kKernels = {
     &avx512::own_gemm<V>,
     &avx512::gemm_eigen_rows,
     &avx512::BiasActivation<V>::run,
+    &avx512::BiasActivation<V>::block,
     &avx512::LayerNorm<V>::run,
     &avx512::attention_run<V>,
     &avx512::Embed<V>::run,

@@ -27,6 +27,7 @@ class Encoder {
     Tensor ffn_in_w, ffn_in_b, ffn_out_w, ffn_out_b, ffn_ln_g, ffn_ln_b;
   };
   void validate(const PackedBatch& batch) const;
+  void run_ffn(const Layer& l, const Tensor& x, Tensor& mid, Tensor& out);
 
   std::shared_ptr<const ModelFile> model_;
   Backend& backend_;

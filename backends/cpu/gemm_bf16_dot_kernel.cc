@@ -17,7 +17,7 @@ namespace bf16dot {
 namespace {
 
 using V = Avx512;
-constexpr int kRows = 8;                    // activation rows per tile
+constexpr int kRows = 8;                   // activation rows per tile
 constexpr int kVecs = kBf16DotPanel / 16;  // column vectors per tile (one packed panel)
 
 int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -41,9 +41,10 @@ void convert_rows(const float* a, int64_t m, int64_t k, int64_t kp, int64_t r0, 
     for (int64_t p = 0; p < kp; p += 32) {
       const int64_t rest = k - p;
       const __m512 lo = _mm512_maskz_loadu_ps(V::mask(static_cast<int>(min64(rest, 16))), s + p);
-      const __m512 hi = rest <= 16 ? _mm512_setzero_ps()
-                                   : _mm512_maskz_loadu_ps(
-                                         V::mask(static_cast<int>(min64(rest - 16, 16))), s + p + 16);
+      const __m512 hi =
+          rest <= 16
+              ? _mm512_setzero_ps()
+              : _mm512_maskz_loadu_ps(V::mask(static_cast<int>(min64(rest - 16, 16))), s + p + 16);
       const __m512bh v = _mm512_cvtne2ps_pbh(hi, lo);
       const int64_t left = kp - p;  // the row buffer ends at kp: write only what is inside
       if (left >= 32) {

@@ -32,11 +32,12 @@ constexpr const char* kComponents = R"json({
     "description": "Word pieces of a document kept, scored in as many windows as they need. Default: none; /v2/rerank 4096"},
   "Document": {"oneOf": [{"type": "string"}, {"type": "object", "additionalProperties": true}],
     "description": "A string, or an object ranked by rank_fields (default [\"text\"])"},
+  "ModelName": {"type": "string", "description": "Which served model scores the request (GET /v1/models); absent: the first. With one model served any name is accepted"},
   "RerankResult": {"type": "object", "required": ["index", "relevance_score"], "properties": {
     "index": {"type": "integer"}, "relevance_score": {"type": "number"},
     "document": {"type": "object"}}},
   "CohereRerankRequest": {"type": "object", "required": ["query", "documents"], "properties": {
-    "model": {"type": "string"}, "query": {"type": "string"},
+    "model": {"$ref": "#/components/schemas/ModelName"}, "query": {"type": "string"},
     "documents": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Document"}},
     "top_n": {"type": "integer", "minimum": 1}, "rank_fields": {"type": "array", "items": {"type": "string"}},
     "return_documents": {"type": "boolean", "default": false},
@@ -57,7 +58,7 @@ constexpr const char* kComponents = R"json({
 constexpr const char* kPaths = R"json({
  "/rerank": {"post": {"summary": "TEI rerank; Jina / vLLM rerank when the body has documents",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
-   {"type": "object", "required": ["query", "texts"], "properties": {
+   {"type": "object", "required": ["query", "texts"], "properties": {"model": {"$ref": "#/components/schemas/ModelName"}, 
      "query": {"type": "string"}, "texts": {"type": "array", "minItems": 1, "items": {"type": "string"}},
      "raw_scores": {"type": "boolean", "default": false, "description": "false: sigmoid"},
      "return_text": {"type": "boolean", "default": false},
@@ -66,7 +67,7 @@ constexpr const char* kPaths = R"json({
      "max_chunks_per_doc": {"$ref": "#/components/schemas/MaxChunksPerDoc"},
      "max_tokens_per_doc": {"$ref": "#/components/schemas/MaxTokensPerDoc"}}},
    {"type": "object", "required": ["query", "documents"], "properties": {
-     "model": {"type": "string"}, "query": {"type": "string"},
+     "model": {"$ref": "#/components/schemas/ModelName"}, "query": {"type": "string"},
      "documents": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/Document"}},
      "top_n": {"type": "integer", "minimum": 1}, "return_documents": {"type": "boolean", "default": true},
      "raw_scores": {"type": "boolean", "default": false},
@@ -85,7 +86,7 @@ constexpr const char* kPaths = R"json({
    "default": {"$ref": "#/components/responses/TeiError"}}}},
  "/predict": {"post": {"summary": "TEI predict: a pair [a, b] or a batch [[a, b], ...]",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-   "required": ["inputs"], "properties": {
+   "required": ["inputs"], "properties": {"model": {"$ref": "#/components/schemas/ModelName"}, 
     "inputs": {"oneOf": [{"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
       {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}}]},
     "raw_scores": {"type": "boolean", "default": false},
@@ -97,7 +98,7 @@ constexpr const char* kPaths = R"json({
    "default": {"$ref": "#/components/responses/TeiError"}}}},
  "/tokenize": {"post": {"summary": "TEI tokenize: token ids with character offsets",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-   "required": ["inputs"], "properties": {
+   "required": ["inputs"], "properties": {"model": {"$ref": "#/components/schemas/ModelName"}, 
     "inputs": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
     "add_special_tokens": {"type": "boolean", "default": true}}}}}},
   "responses": {"200": {"description": "one token list per text; start/stop are character offsets, null for the added [CLS]/[SEP]",
@@ -107,7 +108,7 @@ constexpr const char* kPaths = R"json({
    "default": {"$ref": "#/components/responses/TeiError"}}}},
  "/decode": {"post": {"summary": "TEI decode: token ids back to text",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
-   "required": ["ids"], "properties": {
+   "required": ["ids"], "properties": {"model": {"$ref": "#/components/schemas/ModelName"}, 
     "ids": {"oneOf": [{"type": "array", "items": {"type": "integer"}},
       {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}}]},
     "skip_special_tokens": {"type": "boolean", "default": true}}}}}},
@@ -126,7 +127,7 @@ constexpr const char* kPaths = R"json({
    "default": {"$ref": "#/components/responses/CohereError"}}}},
  "/score": {"post": {"summary": "Pairs {pairs: [{query, passage}] | [[q, p]]} (raw logits), or vLLM's {text_1, text_2} (sigmoid)",
   "requestBody": {"required": true, "content": {"application/json": {"schema": {"oneOf": [
-   {"type": "object", "required": ["pairs"], "properties": {"pairs": {"type": "array", "minItems": 1},
+   {"type": "object", "required": ["pairs"], "properties": {"model": {"$ref": "#/components/schemas/ModelName"}, "pairs": {"type": "array", "minItems": 1},
      "raw_scores": {"type": "boolean", "default": true},
      "truncate": {"$ref": "#/components/schemas/Truncate"},
      "truncation_direction": {"$ref": "#/components/schemas/TruncationDirection"},

@@ -157,7 +157,8 @@ HttpResponse decode(const Tokenizer& tokenizer, const json& v) {
 ordered_json tokenize_text(const Tokenizer& tokenizer, const std::string& text, bool add_special) {
   std::vector<TokenSpan> spans;
   const std::vector<int32_t> ids = tokenizer.tokenize(text, spans);
-  // Byte offset -> character offset (the text is valid UTF-8: the tokenizer checked it).
+  // Byte offset -> character offset. Spans begin and end on character boundaries (the text is
+  // valid UTF-8: the tokenizer checked it), so only those entries are ever read.
   std::vector<uint32_t> chars(text.size() + 1, 0);
   uint32_t n = 0;
   for (size_t b = 0; b < text.size(); ++b) {
@@ -165,9 +166,6 @@ ordered_json tokenize_text(const Tokenizer& tokenizer, const std::string& text, 
     if ((static_cast<unsigned char>(text[b]) & 0xC0) != 0x80) ++n;
   }
   chars[text.size()] = n;
-  for (size_t b = text.size(); b-- > 0;) {  // a continuation byte never starts a span
-    if ((static_cast<unsigned char>(text[b]) & 0xC0) == 0x80) chars[b] = chars[b + 1];
-  }
   const std::vector<std::string>& vocab = tokenizer.vocab();
   ordered_json out = ordered_json::array();
   const auto added = [&](int32_t id) {

@@ -194,6 +194,45 @@ TEST(Engine, BadOptionsAndModelsGiveClearErrors) {
   }
 }
 
+// The tiny model with channels 3 and 17 given 15x gains in every LayerNorm: outlier channels
+// as in trained BERTs (and minilm-l6-outliers).
+std::string tiny_with_outlier_channels() {
+  const auto tiny = ModelFile::open(tiny_model());
+  std::vector<TensorData> tensors;
+  for (const TensorInfo& t : tiny->tensors()) {
+    const auto b = tiny->bytes(t);
+    tensors.push_back({t, std::vector<uint8_t>(b.begin(), b.end())});
+    if (t.name.find("ln.gamma") == std::string::npos) continue;
+    if (t.dtype != DType::F32) throw Error("tiny model: LayerNorm gains are not F32");
+    auto* gain = reinterpret_cast<float*>(tensors.back().bytes.data());
+    gain[3] *= 15.0f;
+    gain[17] *= -15.0f;
+  }
+  const auto p = test::temp_dir() / "engine_outliers.cenc";
+  write_model_file(p.string(), serialize_model(tiny->config(), tiny->tokenizer_config(),
+                                               tiny->vocab(), tensors));
+  return p.string();
+}
+
+TEST(Engine, EightBitOnAModelWithOutlierChannelsWarns) {
+  const std::string outliers = tiny_with_outlier_channels();
+  for (const DType dtype : {DType::BF16, DType::I8}) {
+    const Engine e = Engine::open(outliers, {.threads = 2, .dtype = dtype});
+    ASSERT_EQ(e.info().warnings.size(), 1u) << dtype_name(dtype);
+    const std::string& w = e.info().warnings[0];
+    EXPECT_NE(w.find("2 outlier hidden channel(s) (3, 17: LayerNorm gains up to 1"),
+              std::string::npos)
+        << w;
+    EXPECT_NE(w.find(std::string(dtype_name(dtype)) + " rounding"), std::string::npos) << w;
+    EXPECT_NE(w.find("use f32 or f16"), std::string::npos) << w;
+    // The same model in the same dtype without the outliers: nothing to warn about.
+    EXPECT_TRUE(open_tiny({.dtype = dtype}).info().warnings.empty()) << dtype_name(dtype);
+  }
+  for (const DType dtype : {DType::F32, DType::F16}) {
+    EXPECT_TRUE(Engine::open(outliers, {.threads = 2, .dtype = dtype}).info().warnings.empty());
+  }
+}
+
 TEST(Engine, ScoreIsThreadSafe) {
   Engine e = open_tiny({.batch_size = 4});
   const std::vector<Pair> pairs = {{"q1", "first passage"},

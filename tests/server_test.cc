@@ -809,6 +809,8 @@ TEST_F(ServerTest, HttpHealthInfoMetrics) {
   EXPECT_EQ(i["model_dtype"], "float32");
   EXPECT_EQ(i["backend"], "cpu");
   EXPECT_EQ(i["version"], server_version());
+  ASSERT_EQ(i["models"].size(), 1u);
+  EXPECT_EQ(i["models"][0]["warnings"], json::array());  // f32, no outlier channels
 
   ASSERT_EQ(post("/rerank", R"({"query": "q", "texts": ["p", "r"]})").first, 200);
   auto metrics = c->Get("/metrics");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -71,7 +72,16 @@ Options to_options(const EngineArgs& a) {
   return o;
 }
 
-Engine open_engine(const EngineArgs& args) { return Engine::open(args.model, to_options(args)); }
+void print_warnings(const EngineInfo& info) {
+  for (const std::string& w : info.warnings)
+    std::fprintf(stderr, "crossenc: warning: %s\n", w.c_str());
+}
+
+Engine open_engine(const EngineArgs& args) {
+  Engine engine = Engine::open(args.model, to_options(args));
+  print_warnings(engine.info());
+  return engine;
+}
 
 void open_input(const std::string& path, std::ifstream& file) {
   std::error_code ec;

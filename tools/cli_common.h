@@ -30,7 +30,9 @@ void add_long_pair_options(CLI::App* app, EngineArgs& args);
 // With --profile, prints the engine's per-op table to stderr.
 void print_profile(const Engine& engine, const EngineArgs& args);
 Options to_options(const EngineArgs& args);
+// Opens the engine and prints its warnings (EngineInfo::warnings) to stderr.
 Engine open_engine(const EngineArgs& args);
+void print_warnings(const EngineInfo& info);
 
 // One input line: its 1-based number and parsed object, or the reason it is unusable.
 struct JsonLine {

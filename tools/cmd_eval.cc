@@ -119,6 +119,7 @@ int run_eval(const EvalArgs& a) {
   std::string engine_desc;
   if (dtypes.empty()) {
     Engine engine = Engine::open(a.engine.model, options);
+    print_warnings(engine.info());
     engine_desc = std::string(dtype_name(engine.info().dtype)) + ", " + engine.info().device;
     e = eval::evaluate(engine, ds, ro);
   } else {

@@ -208,6 +208,7 @@ int serve(ServeArgs& a) {
     std::fprintf(stderr, "crossenc serve: model %s (%s, %s on %s, max length %d), %d replica(s)\n",
                  m.name.c_str(), std::string(dtype_name(info.dtype)).c_str(), info.backend.c_str(),
                  info.device.c_str(), info.max_length, m.service->options().replicas);
+    print_warnings(info);
   }
   std::fprintf(stderr,
                "  gRPC  %s  inference.InferenceService + grpc.health.v1.Health\n"

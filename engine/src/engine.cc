@@ -9,6 +9,7 @@
 #include "crossenc/backend.h"
 #include "crossenc/converter.h"
 #include "encoder.h"
+#include "outlier_channels.h"
 
 namespace crossenc {
 
@@ -133,7 +134,8 @@ Engine Engine::open(const std::string& path, const Options& options) {
                 .dtype = dtype,
                 .backend = impl->backend->name(),
                 .device = impl->backend->device_name(),
-                .max_length = max_length};
+                .max_length = max_length,
+                .warnings = precision_warnings(*model, dtype)};
   return Engine(std::move(impl));
 }
 

@@ -134,6 +134,7 @@ class PyEngine {
     d["dtype"] = std::string(crossenc::dtype_name(i.dtype));
     d["backend"] = i.backend;
     d["device"] = i.device;
+    d["warnings"] = i.warnings;
     d["max_length"] = i.max_length;
     d["config"] = config_of(i.config);
     return d;

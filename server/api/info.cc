@@ -24,7 +24,8 @@ ordered_json model_entry(const ServedModel& m) {
           {"backend", info.backend},
           {"device", info.device},
           {"max_input_length", info.max_length},
-          {"replicas", m.service->options().replicas}};
+          {"replicas", m.service->options().replicas},
+          {"warnings", info.warnings}};
 }
 
 // GET /v1/models, in the OpenAI / vLLM shape.

@@ -55,6 +55,9 @@ struct EngineInfo {
   std::string backend;  // "cpu" / "vulkan"
   std::string device;   // human-readable device description
   int max_length;
+  // What to know before trusting these scores (e.g. bf16/int8 on a model with outlier channels);
+  // the CLI and the server print them at start.
+  std::vector<std::string> warnings;
 };
 
 class Engine {

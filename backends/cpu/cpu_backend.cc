@@ -204,19 +204,11 @@ class CpuBackend final : public Backend {
 
   // The tensor's values as F32, whatever its storage type (F32, F16, BF16).
   static std::vector<float> widened(const ModelFile& file, const TensorInfo& info) {
-    const size_t n = static_cast<size_t>(info.numel());
-    std::vector<float> wide(n);
-    if (info.dtype == DType::F32) {
-      std::memcpy(wide.data(), file.data(info), n * sizeof(float));
-    } else if (info.dtype == DType::F16) {
-      half_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
-    } else if (info.dtype == DType::BF16) {
-      bf16_to_float(static_cast<const uint16_t*>(file.data(info)), wide.data(), n);
-    } else {
+    if (info.dtype == DType::I8) {
       throw Error("cpu backend: weight " + info.name + " is stored as " +
                   std::string(dtype_name(info.dtype)));
     }
-    return wide;
+    return file.floats(info);
   }
 
   // An INT8 GEMM weight in the VNNI layout every INT8 kernel reads (packed_weights.h): as the

@@ -13,6 +13,7 @@
 
 #include "config_json.h"
 #include "crossenc/error.h"
+#include "crossenc/half.h"
 #include "crossenc/quantize.h"
 #include "json_int.h"
 
@@ -433,6 +434,22 @@ const TensorInfo& ModelFile::info(const std::string& name) const {
 
 const void* ModelFile::data(const TensorInfo& t) const {
   return base_ + header_.data.offset + t.offset;
+}
+
+std::vector<float> ModelFile::floats(const TensorInfo& t) const {
+  const size_t n = static_cast<size_t>(t.numel());
+  std::vector<float> out(n);
+  if (t.dtype == DType::F32) {
+    std::memcpy(out.data(), data(t), n * sizeof(float));
+  } else if (t.dtype == DType::F16) {
+    half_to_float(static_cast<const uint16_t*>(data(t)), out.data(), n);
+  } else if (t.dtype == DType::BF16) {
+    bf16_to_float(static_cast<const uint16_t*>(data(t)), out.data(), n);
+  } else {
+    throw Error("tensor " + t.name + " is stored as " + std::string(dtype_name(t.dtype)) +
+                ", not as floats");
+  }
+  return out;
 }
 
 std::span<const uint8_t> ModelFile::bytes(const TensorInfo& t) const {

@@ -3,27 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <set>
-
-#include "crossenc/half.h"
 
 namespace crossenc {
 
 namespace {
 
 std::vector<float> magnitudes(const ModelFile& model, const TensorInfo& info) {
-  const size_t n = static_cast<size_t>(info.numel());
-  std::vector<float> v(n);
-  if (info.dtype == DType::F32) {
-    std::memcpy(v.data(), model.data(info), n * sizeof(float));
-  } else if (info.dtype == DType::F16) {
-    half_to_float(static_cast<const uint16_t*>(model.data(info)), v.data(), n);
-  } else if (info.dtype == DType::BF16) {
-    bf16_to_float(static_cast<const uint16_t*>(model.data(info)), v.data(), n);
-  } else {
-    return {};
-  }
+  if (info.dtype == DType::I8) return {};
+  std::vector<float> v = model.floats(info);
   for (float& x : v) x = std::fabs(x);
   return v;
 }

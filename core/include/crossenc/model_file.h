@@ -95,6 +95,8 @@ class ModelFile {
   const TensorInfo& info(const std::string& name) const;  // throws Error if missing
   const void* data(const TensorInfo& t) const;
   std::span<const uint8_t> bytes(const TensorInfo& t) const;
+  // The tensor's values as F32 from F32, F16 or BF16 storage; throws Error for INT8.
+  std::vector<float> floats(const TensorInfo& t) const;
 
  private:
   ModelFile() = default;

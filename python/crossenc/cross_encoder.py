@@ -84,6 +84,8 @@ class CrossEncoder:
                                       max_length=max_length or 0, batch_size=1 << 20,
                                       truncation_side=truncation_side, max_windows=max_windows)
         info = self._engine.info()
+        for warning in info["warnings"]:  # e.g. bf16/int8 on a model with outlier channels
+            logger.warning("%s", warning)
         self.model_name_or_path = str(model)
         self._info = info
         hf_config = _hf_config(path)

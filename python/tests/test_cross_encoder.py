@@ -5,6 +5,7 @@ import inspect
 import json
 import logging
 import shutil
+import struct
 
 import numpy as np
 import pytest
@@ -95,6 +96,34 @@ def _folder_with_config(tmp_path, tiny_model, **changes):
             config[key] = value
     (folder / "config.json").write_text(json.dumps(config))
     return str(folder)
+
+
+def _folder_with_outlier_channels(folder, tiny_model):
+    """tiny-random with channel 5 given a 15x gain in every LayerNorm (an outlier channel)."""
+    shutil.copytree(tiny_model, folder)
+    path = folder / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    for name, t in header.items():
+        if name.endswith("LayerNorm.weight"):
+            assert t["dtype"] == "F32"
+            at = 8 + n + t["data_offsets"][0] + 4 * 5
+            struct.pack_into("<f", data, at, 15.0 * struct.unpack_from("<f", data, at)[0])
+    path.write_bytes(bytes(data))
+    return str(folder)
+
+
+def test_eight_bit_on_a_model_with_outlier_channels_logs_a_warning(tmp_path, tiny_model, caplog):
+    outliers = _folder_with_outlier_channels(tmp_path / "outliers", tiny_model)
+    with caplog.at_level(logging.WARNING, logger="crossenc"):
+        CrossEncoder(outliers, threads=1)  # f32: nothing to say
+        CrossEncoder(tiny_model, threads=1, dtype="int8")  # no outlier channels
+    assert caplog.text == ""
+    with caplog.at_level(logging.WARNING, logger="crossenc"):
+        m = CrossEncoder(outliers, threads=1, dtype="int8")
+    assert "1 outlier hidden channel(s) (5:" in caplog.text and "int8 rounding" in caplog.text
+    assert m._engine.info()["warnings"] == [r.getMessage() for r in caplog.records]
 
 
 def test_default_activation_follows_the_config(tmp_path, tiny_model, caplog):

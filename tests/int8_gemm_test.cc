@@ -4,6 +4,7 @@
 // lacks are covered by the same integer math on the kernels it has.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -92,28 +93,56 @@ TEST(Int8Gemm, CloseToTheFloatGemm) {
   }
 }
 
-// The activation quantization on every ISA gives the scalar version's bytes and scales: every
-// tail length, a zero row, and exact ties (max |a| = 127: a * 127 / max |a| = a, so x.5 must
-// round to even everywhere).
+// The activation quantization on every ISA gives the scalar version's bytes, scales and zero
+// points: every tail length, a zero row, one-sided rows, and exact ties (range 255: a * 255 /
+// range = a, so x.5 must round to even everywhere).
 TEST(Int8Gemm, QuantizationIsTheSameOnEveryIsa) {
   for (int64_t k : {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 384, 1536}) {
-    const int64_t k_pad = (k + 3) / 4 * 4, m = 4;
+    const int64_t k_pad = (k + 3) / 4 * 4, m = 5;
     auto a = ref::random_vector(m * k, 41, -3.0f, 3.0f);
-    for (int64_t p = 0; p < k; ++p) a[k + p] = 0.0f;  // row 1: zeros
-    for (int64_t p = 0; p < k; ++p) {                 // row 2: ties
-      a[2 * k + p] = p == 0 ? -127.0f : static_cast<float>(p % 9) - 4.5f;
+    const auto gelu_like = ref::random_vector(k, 42, -0.17f, 3.0f);
+    for (int64_t p = 0; p < k; ++p) {
+      a[k + p] = 0.0f;                                                      // row 1: zeros
+      a[2 * k + p] = p == 0 ? 255.0f : static_cast<float>(p % 9) + 0.5f;    // 2: ties, >= 0
+      a[3 * k + p] = p == 0 ? -255.0f : -static_cast<float>(p % 9) - 0.5f;  // 3: ties, <= 0
+      a[4 * k + p] = gelu_like[p];                                          // 4: mostly > 0
     }
     std::vector<uint8_t> want(m * k_pad), got(m * k_pad);
     std::vector<float> want_s(m), got_s(m);
-    cpu::int8_quantize_rows_scalar(a.data(), k, k_pad, 0, m, want.data(), want_s.data());
+    std::vector<int32_t> want_z(m), got_z(m);
+    cpu::int8_quantize_rows_scalar(a.data(), k, k_pad, 0, m, want.data(), want_s.data(),
+                                   want_z.data());
+    EXPECT_EQ(want_z[1], 0);
+    EXPECT_EQ(want_s[1], 0.0f);
+    EXPECT_EQ(want_z[2], 0);
+    EXPECT_EQ(want_z[3], 255);
     for (cpu::Isa isa : {cpu::Isa::Avx2, cpu::Isa::Avx512}) {
       if (isa > cpu::detect_isa()) continue;
       std::fill(got.begin(), got.end(), uint8_t{7});
-      cpu::int8_quantizer(isa)(a.data(), k, k_pad, 0, m, got.data(), got_s.data());
+      cpu::int8_quantizer(isa)(a.data(), k, k_pad, 0, m, got.data(), got_s.data(), got_z.data());
       EXPECT_EQ(got, want) << cpu::isa_name(isa) << " k=" << k;
+      EXPECT_EQ(got_z, want_z) << cpu::isa_name(isa) << " k=" << k;
       EXPECT_EQ(0, std::memcmp(got_s.data(), want_s.data(), m * sizeof(float)))
           << cpu::isa_name(isa) << " k=" << k;
     }
+  }
+}
+
+// Asymmetric rows: a row in [-0.17, 3] (GELU outputs, the FFN-out input) spans all 256 levels,
+// and every value comes back within half a step (range / 510) of itself.
+TEST(Int8Gemm, OneSidedRowsUseTheWholeByte) {
+  const int64_t k = 1536;
+  auto a = ref::random_vector(k, 43, -0.17f, 3.0f);
+  a[0] = -0.17f;
+  a[1] = 3.0f;
+  std::vector<uint8_t> q(k);
+  float scale = 0;
+  int32_t zero = 0;
+  cpu::int8_quantize_rows_scalar(a.data(), k, k, 0, 1, q.data(), &scale, &zero);
+  EXPECT_EQ(*std::min_element(q.begin(), q.end()), 0);
+  EXPECT_EQ(*std::max_element(q.begin(), q.end()), 255);
+  for (int64_t p = 0; p < k; ++p) {
+    EXPECT_LE(std::fabs(scale * static_cast<float>(q[p] - zero) - a[p]), 3.17f / 510 * 1.0001f);
   }
 }
 

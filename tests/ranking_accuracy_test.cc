@@ -94,12 +94,12 @@ TEST_P(RankingAccuracy, KeepsTheReferenceRanking) {
 
 // Bounds about 2x the error measured (and 2x the Spearman gap to 1, one top-10 place below)
 // with `build/tests/ranking_accuracy_test` on an AMD EPYC (AVX-512 VNNI + BF16), 2026-12-03:
-// f32 6.1e-6 / 1.0000 / 10; f16 0.011 / 1.0000 / 10; bf16 0.114 / 0.9996 / 10;
-// int8 0.288 / 0.9947 / 9.
+// f32 6.1e-6 / 1.0000 / 10; f16 0.011 / 1.0000 / 10; bf16 0.114 / 0.9996 / 10; and with
+// asymmetric activation rows, 2026-12-04: int8 0.206 / 0.9969 / 9.
 INSTANTIATE_TEST_SUITE_P(
     CpuDtypes, RankingAccuracy,
     testing::Values(Bounds{"f32", 1.2e-5, 0.9999, 10}, Bounds{"f16", 0.022, 0.999, 9},
-                    Bounds{"bf16", 0.23, 0.9992, 9}, Bounds{"int8", 0.58, 0.989, 8}),
+                    Bounds{"bf16", 0.23, 0.9992, 9}, Bounds{"int8", 0.41, 0.993, 8}),
     [](const testing::TestParamInfo<Bounds>& info) { return std::string(info.param.dtype); });
 
 }  // namespace

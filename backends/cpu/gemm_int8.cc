@@ -89,18 +89,25 @@ Int8Kernel best_int8_kernel(Isa isa) {
 }
 
 void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
-                               uint8_t* q, float* scale) {
+                               uint8_t* q, float* scale, int32_t* zero) {
   for (int64_t i = r0; i < r1; ++i) {
     const float* row = a + i * k;
     uint8_t* dst = q + i * k_pad;
-    float amax = 0;
-    for (int64_t p = 0; p < k; ++p) amax = std::max(amax, std::fabs(row[p]));
-    const float inv = amax > 0 ? 127.0f / amax : 0.0f;
+    float lo = 0, hi = 0;
     for (int64_t p = 0; p < k; ++p) {
-      dst[p] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(row[p] * inv)) + 128);
+      lo = std::min(lo, row[p]);
+      hi = std::max(hi, row[p]);
     }
-    std::fill(dst + k, dst + k_pad, uint8_t{128});
-    scale[i] = amax / 127.0f;
+    const float range = hi - lo;
+    const float inv = range > 0 ? 255.0f / range : 0.0f;
+    const int z = std::clamp(static_cast<int>(std::nearbyint(-lo * inv)), 0, 255);
+    for (int64_t p = 0; p < k; ++p) {
+      dst[p] = static_cast<uint8_t>(
+          std::clamp(static_cast<int>(std::nearbyint(row[p] * inv)) + z, 0, 255));
+    }
+    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(z));
+    scale[i] = range / 255.0f;
+    zero[i] = z;
   }
 }
 
@@ -111,11 +118,11 @@ Int8QuantizeRows int8_quantizer(Isa isa) {
   return f ? f : &int8_quantize_rows_scalar;
 }
 
-void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out,
-                        int64_t ldo, int64_t r0, int64_t r1, int64_t cb0, int64_t cb1) {
+void int8_scalar_blocks(const Int8Rows& a, const Int8Weight& w, float* out, int64_t ldo, int64_t r0,
+                        int64_t r1, int64_t cb0, int64_t cb1) {
   const int64_t groups = w.k_pad / kInt8KGroup;
   for (int64_t i = r0; i < r1; ++i) {
-    const uint8_t* row = a + i * w.k_pad;
+    const uint8_t* row = a.q + i * w.k_pad;
     for (int64_t cb = cb0; cb < cb1; ++cb) {
       const int8_t* block = w.packed + cb * groups * kInt8Cols * kInt8KGroup;
       for (int64_t c = 0; c < kInt8Cols; ++c) {
@@ -127,7 +134,7 @@ void int8_scalar_blocks(const uint8_t* a, const float* row_scale, const Int8Weig
           for (int64_t t = 0; t < kInt8KGroup; ++t) acc += row[g * kInt8KGroup + t] * wg[t];
         }
         out[i * ldo + j] =
-            static_cast<float>(acc - w.offset_sums[j]) * (row_scale[i] * w.scales[j]);
+            static_cast<float>(acc - a.zero[i] * w.col_sums[j]) * (a.scale[i] * w.scales[j]);
       }
     }
   }
@@ -143,14 +150,18 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
   }
   thread_local std::vector<uint8_t> qa;
   thread_local std::vector<float> row_scale;
+  thread_local std::vector<int32_t> row_zero;
   qa.resize(static_cast<size_t>(m * w.k_pad));
   row_scale.resize(static_cast<size_t>(m));
+  row_zero.resize(static_cast<size_t>(m));
   // Plain pointers: in the workers, the thread_local names would be their own (empty) buffers.
   uint8_t* const q = qa.data();
   float* const scales = row_scale.data();
+  int32_t* const zeros = row_zero.data();
   const Int8QuantizeRows quantize = int8_quantizer(isa);
-  pool.parallel_for(m,
-                    [&](int64_t r0, int64_t r1) { quantize(a, w.k, w.k_pad, r0, r1, q, scales); });
+  pool.parallel_for(
+      m, [&](int64_t r0, int64_t r1) { quantize(a, w.k, w.k_pad, r0, r1, q, scales, zeros); });
+  const Int8Rows rows{.q = q, .scale = scales, .zero = zeros};
   // Tasks of kRowChunk rows x kColGroup column blocks: the weight slice of one task stays in L2
   // while its rows stream past it. Each task applies bias and activation to its block while it
   // is in cache, on `isa`'s code whatever the kernel (so every kernel gives the same floats).
@@ -169,7 +180,7 @@ void gemm_int8(Int8Kernel kernel, Isa isa, const float* a, const Int8Weight& w, 
           // are n floats apart, a stride that maps them to a few L1 sets (6 KB for n = 1536).
           for (int64_t i = r0; i < r1; i += kEpilogueRows) {
             const int64_t i1 = std::min(r1, i + kEpilogueRows);
-            run(q, scales, w, out, w.n, i, i1, cb0, cb1);
+            run(rows, w, out, w.n, i, i1, cb0, cb1);
             bias_activation_block(isa, out + i * w.n + j0, w.n, bias ? bias + j0 : nullptr, i1 - i,
                                   j1 - j0, act);
           }

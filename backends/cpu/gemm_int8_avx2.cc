@@ -22,8 +22,8 @@ namespace {
 
 // acc[h]: channels 4h..4h+3 of one half (8 channels), each as two INT32 lanes of partial sums.
 template <int R>
-void tile(const uint64_t* a16, int64_t groups, const float* row_scale, const Int8Weight& w,
-          float* out, int64_t ldo, int64_t i0, int64_t local0, int64_t cb) {
+void tile(const uint64_t* a16, int64_t groups, const Int8Rows& a, const Int8Weight& w, float* out,
+          int64_t ldo, int64_t i0, int64_t local0, int64_t cb) {
   const int8_t* wb = w.packed + cb * groups * kInt8Cols * kInt8KGroup;
   for (int half = 0; half < 2; ++half) {
     __m256i acc[R][2];
@@ -39,13 +39,14 @@ void tile(const uint64_t* a16, int64_t groups, const float* row_scale, const Int
       }
     }
     const int64_t j0 = cb * kInt8Cols + 8 * half;
-    const __m256i offset = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.offset_sums + j0));
+    const __m256i col_sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.col_sums + j0));
     const __m256 scales = _mm256_loadu_ps(w.scales + j0);
     for (int r = 0; r < R; ++r) {
       // Pair sums -> channels 0 1 4 5 | 2 3 6 7 -> 0..7.
       const __m256i sums = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8);
-      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, offset));
-      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(row_scale[i0 + r]), scales);
+      const __m256i zero = _mm256_mullo_epi32(_mm256_set1_epi32(a.zero[i0 + r]), col_sums);
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(sums, zero));
+      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.scale[i0 + r]), scales);
       alignas(32) float vals[8];
       _mm256_store_ps(vals, _mm256_mul_ps(v, s));
       const int64_t cols = std::min<int64_t>(8, w.n - j0);
@@ -54,24 +55,24 @@ void tile(const uint64_t* a16, int64_t groups, const float* row_scale, const Int
   }
 }
 
-void blocks(const uint8_t* a, const float* rs, const Int8Weight& w, float* out, int64_t ldo,
-            int64_t r0, int64_t r1, int64_t cb0, int64_t cb1) {
+void blocks(const Int8Rows& a, const Int8Weight& w, float* out, int64_t ldo, int64_t r0, int64_t r1,
+            int64_t cb0, int64_t cb1) {
   // The rows widened once: each group of 4 u8 becomes 4 INT16 in one 64-bit word.
   const int64_t groups = w.k_pad / kInt8KGroup;
   thread_local std::vector<uint64_t> a16;
   a16.resize(static_cast<size_t>((r1 - r0) * groups));
   for (int64_t i = r0; i < r1; ++i) {
     for (int64_t g = 0; g < groups; ++g) {
-      const uint8_t* q = a + i * w.k_pad + g * kInt8KGroup;
+      const uint8_t* q = a.q + i * w.k_pad + g * kInt8KGroup;
       a16[(i - r0) * groups + g] =
           uint64_t{q[0]} | uint64_t{q[1]} << 16 | uint64_t{q[2]} << 32 | uint64_t{q[3]} << 48;
     }
   }
   for (int64_t cb = cb0; cb < cb1; ++cb) {
     int64_t i = r0;
-    for (; i + 4 <= r1; i += 4) tile<4>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
-    for (; i + 2 <= r1; i += 2) tile<2>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
-    if (i < r1) tile<1>(a16.data(), groups, rs, w, out, ldo, i, i - r0, cb);
+    for (; i + 4 <= r1; i += 4) tile<4>(a16.data(), groups, a, w, out, ldo, i, i - r0, cb);
+    for (; i + 2 <= r1; i += 2) tile<2>(a16.data(), groups, a, w, out, ldo, i, i - r0, cb);
+    if (i < r1) tile<1>(a16.data(), groups, a, w, out, ldo, i, i - r0, cb);
   }
 }
 

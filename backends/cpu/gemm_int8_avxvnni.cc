@@ -19,11 +19,10 @@ namespace crossenc::cpu {
 namespace {
 
 template <int R>
-void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* out, int64_t ldo,
-          int64_t i0, int64_t cb) {
+void tile(const Int8Rows& a, const Int8Weight& w, float* out, int64_t ldo, int64_t i0, int64_t cb) {
   const int64_t groups = w.k_pad / kInt8KGroup;
   const int8_t* wb = w.packed + cb * groups * kInt8Cols * kInt8KGroup;
-  const uint8_t* rows = a + i0 * w.k_pad;
+  const uint8_t* rows = a.q + i0 * w.k_pad;
   __m256i acc[R][2];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
@@ -49,13 +48,14 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
   }
   const int64_t j0 = cb * kInt8Cols;
   for (int h = 0; h < 2; ++h) {
-    const __m256i offset =
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.offset_sums + j0 + 8 * h));
+    const __m256i col_sums =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.col_sums + j0 + 8 * h));
     const __m256 scales = _mm256_loadu_ps(w.scales + j0 + 8 * h);
     for (int r = 0; r < R; ++r) {
       const __m256i sum = _mm256_load_si256(reinterpret_cast<const __m256i*>(sums[r][h]));
-      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, offset));
-      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(row_scale[i0 + r]), scales);
+      const __m256i zero = _mm256_mullo_epi32(_mm256_set1_epi32(a.zero[i0 + r]), col_sums);
+      const __m256 v = _mm256_cvtepi32_ps(_mm256_sub_epi32(sum, zero));
+      const __m256 s = _mm256_mul_ps(_mm256_set1_ps(a.scale[i0 + r]), scales);
       alignas(32) float vals[8];
       _mm256_store_ps(vals, _mm256_mul_ps(v, s));
       const int64_t cols = std::min<int64_t>(8, w.n - j0 - 8 * h);
@@ -64,17 +64,17 @@ void tile(const uint8_t* a, const float* row_scale, const Int8Weight& w, float* 
   }
 }
 
-void blocks(const uint8_t* a, const float* rs, const Int8Weight& w, float* out, int64_t ldo,
-            int64_t r0, int64_t r1, int64_t cb0, int64_t cb1) {
+void blocks(const Int8Rows& a, const Int8Weight& w, float* out, int64_t ldo, int64_t r0, int64_t r1,
+            int64_t cb0, int64_t cb1) {
   for (int64_t cb = cb0; cb < cb1; ++cb) {
     int64_t i = r0;
-    for (; i + 6 <= r1; i += 6) tile<6>(a, rs, w, out, ldo, i, cb);
+    for (; i + 6 <= r1; i += 6) tile<6>(a, w, out, ldo, i, cb);
     switch (r1 - i) {
-      case 5: tile<5>(a, rs, w, out, ldo, i, cb); break;
-      case 4: tile<4>(a, rs, w, out, ldo, i, cb); break;
-      case 3: tile<3>(a, rs, w, out, ldo, i, cb); break;
-      case 2: tile<2>(a, rs, w, out, ldo, i, cb); break;
-      case 1: tile<1>(a, rs, w, out, ldo, i, cb); break;
+      case 5: tile<5>(a, w, out, ldo, i, cb); break;
+      case 4: tile<4>(a, w, out, ldo, i, cb); break;
+      case 3: tile<3>(a, w, out, ldo, i, cb); break;
+      case 2: tile<2>(a, w, out, ldo, i, cb); break;
+      case 1: tile<1>(a, w, out, ldo, i, cb); break;
       default: break;
     }
   }

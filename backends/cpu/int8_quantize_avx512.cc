@@ -1,6 +1,6 @@
 // The per-row activation quantization of the INT8 GEMM (gemm_int8.h) on AVX-512: the same
-// formula as the scalar version (max |a|, one IEEE multiply, round to nearest even, +128), so
-// the same bytes. Built with -mavx512f/bw.
+// formula as the scalar version (the row's range, one IEEE multiply, round to nearest even, plus
+// the zero point, clamped), so the same bytes. Built with -mavx512f/bw.
 #include <algorithm>
 #include <cmath>
 
@@ -23,27 +23,34 @@ __mmask16 tail_mask(int64_t rest) {
 }
 
 void quantize_rows(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1, uint8_t* q,
-                   float* scale) {
-  const __m512i offset = _mm512_set1_epi32(128);
+                   float* scale, int32_t* zero) {
+  const __m512i lowest = _mm512_setzero_si512(), highest = _mm512_set1_epi32(255);
   for (int64_t i = r0; i < r1; ++i) {
     const float* row = a + i * k;
     uint8_t* dst = q + i * k_pad;
-    __m512 amax = _mm512_setzero_ps();
+    __m512 vlo = _mm512_setzero_ps(), vhi = _mm512_setzero_ps();
     for (int64_t p = 0; p < k; p += 16) {
-      const __m512 x = _mm512_maskz_loadu_ps(tail_mask(k - p), row + p);
-      amax = _mm512_max_ps(amax, _mm512_abs_ps(x));
+      const __m512 x = _mm512_maskz_loadu_ps(tail_mask(k - p), row + p);  // tail lanes: 0
+      vlo = _mm512_min_ps(vlo, x);
+      vhi = _mm512_max_ps(vhi, x);
     }
-    const float m = _mm512_reduce_max_ps(amax);
-    const __m512 inv = _mm512_set1_ps(m > 0 ? 127.0f / m : 0.0f);
+    const float lo = _mm512_reduce_min_ps(vlo), hi = _mm512_reduce_max_ps(vhi);
+    const float range = hi - lo;
+    const float inv_s = range > 0 ? 255.0f / range : 0.0f;
+    const int z = std::clamp(static_cast<int>(std::nearbyint(-lo * inv_s)), 0, 255);
+    const __m512 inv = _mm512_set1_ps(inv_s);
+    const __m512i zv = _mm512_set1_epi32(z);
     for (int64_t p = 0; p < k; p += 16) {
       const __mmask16 keep = tail_mask(k - p);
       const __m512 x = _mm512_maskz_loadu_ps(keep, row + p);
       // cvtps rounds as the MXCSR says: to nearest even, like std::nearbyint.
-      const __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x, inv)), offset);
+      __m512i v = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x, inv)), zv);
+      v = _mm512_min_epi32(_mm512_max_epi32(v, lowest), highest);
       _mm_mask_storeu_epi8(dst + p, keep, _mm512_cvtepi32_epi8(v));
     }
-    std::fill(dst + k, dst + k_pad, uint8_t{128});
-    scale[i] = m / 127.0f;
+    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(z));
+    scale[i] = range / 255.0f;
+    zero[i] = z;
   }
 }
 

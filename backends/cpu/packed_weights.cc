@@ -23,7 +23,7 @@ std::unique_ptr<PackedWeight> pack_int8_quantized(const int8_t* q, const float* 
   const int64_t groups = k_pad / kInt8KGroup;
   p->bytes.assign(static_cast<size_t>(n_pad * k_pad), 0);
   p->scales.assign(static_cast<size_t>(n_pad), 0.0f);
-  p->offset_sums.assign(static_cast<size_t>(n_pad), 0);
+  p->col_sums.assign(static_cast<size_t>(n_pad), 0);
   for (int64_t j = 0; j < n; ++j) {
     p->scales[j] = scales[j];
     int32_t sum = 0;
@@ -33,14 +33,14 @@ std::unique_ptr<PackedWeight> pack_int8_quantized(const int8_t* q, const float* 
       block[((c / kInt8KGroup) * kInt8Cols + j % kInt8Cols) * kInt8KGroup + c % kInt8KGroup] = v;
       sum += v;
     }
-    p->offset_sums[j] = 128 * sum;
+    p->col_sums[j] = sum;
   }
   p->int8 = {.n = n,
              .k = k,
              .k_pad = k_pad,
              .packed = p->bytes.data(),
              .scales = p->scales.data(),
-             .offset_sums = p->offset_sums.data()};
+             .col_sums = p->col_sums.data()};
   return p;
 }
 

@@ -16,9 +16,9 @@ struct PackedWeight {
   WeightLayout layout = WeightLayout::Int8Vnni;
   int64_t n = 0, k = 0;
   std::vector<int8_t> bytes;
-  std::vector<float> scales;         // per output channel, padded to 16 with zeros
-  std::vector<int32_t> offset_sums;  // per output channel, padded to 16
-  Int8Weight int8;                   // the kernels' view of the above
+  std::vector<float> scales;      // per output channel, padded to 16 with zeros
+  std::vector<int32_t> col_sums;  // per output channel, padded to 16
+  Int8Weight int8;                // the kernels' view of the above
 };
 
 // Row-major w [n x k] (F32) -> symmetric INT8 per output channel (crossenc/quantize.h) in the

@@ -69,8 +69,9 @@ TEST(Int8Gemm, EveryKernelIsBitIdentical) {
 }
 
 // Against the float64 GEMM of the unquantized operands: the error is the quantization's, about
-// |a| |w| sqrt(k) / 127 per output. Relative to sum |a_p w_p|, measured worst 1.65e-2 over these
-// shapes (at k = 6: few terms to average the rounding out): the bound is 3e-2.
+// |a| |w| sqrt(k) / 127 per output. Relative to sum |a_p w_p|, measured worst 1.06e-2 over these
+// shapes with asymmetric activation rows (2026-12-04; 1.65e-2 with symmetric ones; at k = 6: few
+// terms to average the rounding out): the bound is 2e-2.
 TEST(Int8Gemm, CloseToTheFloatGemm) {
   cpu::ThreadPool pool(2);
   for (const Shape& s : kShapes) {
@@ -89,7 +90,7 @@ TEST(Int8Gemm, CloseToTheFloatGemm) {
         worst = std::max(worst, std::fabs(got[i * s.n + j] - want[i * s.n + j]) / mag);
       }
     }
-    EXPECT_LE(worst, 3e-2) << s.m << "x" << s.n << "x" << s.k;
+    EXPECT_LE(worst, 2e-2) << s.m << "x" << s.n << "x" << s.k;
   }
 }
 

@@ -88,6 +88,19 @@ Int8Kernel best_int8_kernel(Isa isa) {
   return Int8Kernel::Scalar;
 }
 
+Int8RowParams int8_row_params(float lo, float hi) {
+  const float range = hi - lo;
+  const float inv = range > 0 ? 255.0f / range : 0.0f;
+  return {.inv = inv,
+          .scale = range / 255.0f,
+          .zero = std::clamp(static_cast<int32_t>(std::nearbyint(-lo * inv)), 0, 255)};
+}
+
+uint8_t int8_quantize_value(float x, const Int8RowParams& row) {
+  return static_cast<uint8_t>(
+      std::clamp(static_cast<int32_t>(std::nearbyint(x * row.inv)) + row.zero, 0, 255));
+}
+
 void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
                                uint8_t* q, float* scale, int32_t* zero) {
   for (int64_t i = r0; i < r1; ++i) {
@@ -98,16 +111,11 @@ void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t
       lo = std::min(lo, row[p]);
       hi = std::max(hi, row[p]);
     }
-    const float range = hi - lo;
-    const float inv = range > 0 ? 255.0f / range : 0.0f;
-    const int z = std::clamp(static_cast<int>(std::nearbyint(-lo * inv)), 0, 255);
-    for (int64_t p = 0; p < k; ++p) {
-      dst[p] = static_cast<uint8_t>(
-          std::clamp(static_cast<int>(std::nearbyint(row[p] * inv)) + z, 0, 255));
-    }
-    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(z));
-    scale[i] = range / 255.0f;
-    zero[i] = z;
+    const Int8RowParams params = int8_row_params(lo, hi);
+    for (int64_t p = 0; p < k; ++p) dst[p] = int8_quantize_value(row[p], params);
+    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(params.zero));
+    scale[i] = params.scale;
+    zero[i] = params.zero;
   }
 }
 

@@ -68,6 +68,15 @@ Int8BlockKernel int8_avx2_kernel();
 // gives scale 0, zero point 0. Every version gives the same bytes.
 using Int8QuantizeRows = void (*)(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,
                                   uint8_t* q, float* scale, int32_t* zero);
+// One row's parameters from its range lo <= 0 <= hi (the formula above), and one value's byte.
+// Every quantizer calls these: defined once, built without ISA flags (an inline definition here
+// could be merged with a copy compiled for AVX-512), so every version computes them alike.
+struct Int8RowParams {
+  float inv = 0, scale = 0;
+  int32_t zero = 0;
+};
+Int8RowParams int8_row_params(float lo, float hi);
+uint8_t int8_quantize_value(float x, const Int8RowParams& row);
 Int8QuantizeRows int8_quantize_avx512();  // null where not built
 Int8QuantizeRows int8_quantize_avx2();
 void int8_quantize_rows_scalar(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t r1,

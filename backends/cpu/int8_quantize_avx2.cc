@@ -42,11 +42,9 @@ void quantize_rows(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t
       lo = std::min(lo, row[p]);
       hi = std::max(hi, row[p]);
     }
-    const float range = hi - lo;
-    const float inv_s = range > 0 ? 255.0f / range : 0.0f;
-    const int z = std::clamp(static_cast<int>(std::nearbyint(-lo * inv_s)), 0, 255);
-    const __m256 inv = _mm256_set1_ps(inv_s);
-    const __m256i zv = _mm256_set1_epi32(z);
+    const Int8RowParams params = int8_row_params(lo, hi);
+    const __m256 inv = _mm256_set1_ps(params.inv);
+    const __m256i zv = _mm256_set1_epi32(params.zero);
     for (p = 0; p + 8 <= k; p += 8) {
       // cvtps rounds as the MXCSR says: to nearest even, like std::nearbyint.
       __m256i v =
@@ -55,13 +53,10 @@ void quantize_rows(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t
       const __m256i b = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, low_bytes), lanes);
       _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + p), _mm256_castsi256_si128(b));
     }
-    for (; p < k; ++p) {
-      dst[p] = static_cast<uint8_t>(
-          std::clamp(static_cast<int>(std::nearbyint(row[p] * inv_s)) + z, 0, 255));
-    }
-    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(z));
-    scale[i] = range / 255.0f;
-    zero[i] = z;
+    for (; p < k; ++p) dst[p] = int8_quantize_value(row[p], params);
+    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(params.zero));
+    scale[i] = params.scale;
+    zero[i] = params.zero;
   }
 }
 

@@ -35,11 +35,9 @@ void quantize_rows(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t
       vhi = _mm512_max_ps(vhi, x);
     }
     const float lo = _mm512_reduce_min_ps(vlo), hi = _mm512_reduce_max_ps(vhi);
-    const float range = hi - lo;
-    const float inv_s = range > 0 ? 255.0f / range : 0.0f;
-    const int z = std::clamp(static_cast<int>(std::nearbyint(-lo * inv_s)), 0, 255);
-    const __m512 inv = _mm512_set1_ps(inv_s);
-    const __m512i zv = _mm512_set1_epi32(z);
+    const Int8RowParams params = int8_row_params(lo, hi);
+    const __m512 inv = _mm512_set1_ps(params.inv);
+    const __m512i zv = _mm512_set1_epi32(params.zero);
     for (int64_t p = 0; p < k; p += 16) {
       const __mmask16 keep = tail_mask(k - p);
       const __m512 x = _mm512_maskz_loadu_ps(keep, row + p);
@@ -48,9 +46,9 @@ void quantize_rows(const float* a, int64_t k, int64_t k_pad, int64_t r0, int64_t
       v = _mm512_min_epi32(_mm512_max_epi32(v, lowest), highest);
       _mm_mask_storeu_epi8(dst + p, keep, _mm512_cvtepi32_epi8(v));
     }
-    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(z));
-    scale[i] = range / 255.0f;
-    zero[i] = z;
+    std::fill(dst + k, dst + k_pad, static_cast<uint8_t>(params.zero));
+    scale[i] = params.scale;
+    zero[i] = params.zero;
   }
 }
 

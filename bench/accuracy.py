@@ -48,6 +48,19 @@ def top10_overlap(ref, ours):
     return len(best(ref) & best(ours))
 
 
+def worst_per_query(triples):
+    """From (qid, reference, ours) per pair: the number of queries, the worst per-query Spearman
+    as (rho, qid) and the worst top-10 overlap as (overlap, qid), None when no query has 10 pairs."""
+    by_query = {}
+    for qid, ref, ours in triples:
+        refs, ourss = by_query.setdefault(qid, ([], []))
+        refs.append(ref)
+        ourss.append(ours)
+    rho = min((spearman(r, o), q) for q, (r, o) in by_query.items() if len(r) > 1)
+    top = [(top10_overlap(r, o), q) for q, (r, o) in by_query.items() if len(r) >= 10]
+    return len(by_query), rho, (min(top) if top else None)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", required=True, help="model folder or .cenc file")
@@ -69,40 +82,35 @@ def main():
         seconds = time.time() - t0
         lines = [json.loads(s) for s in open(out, encoding="utf-8")]
 
-    by_query = {}
     worst_err, worst_err_line = 0.0, -1
     for i, line in enumerate(lines):
         err = abs(line["score"] - line["logit"])
         if err > worst_err:
             worst_err, worst_err_line = err, i
-        by_query.setdefault(line.get("qid", 0), ([], []))
-        by_query[line.get("qid", 0)][0].append(line["logit"])
-        by_query[line.get("qid", 0)][1].append(line["score"])
-    rho = min((spearman(r, o), q) for q, (r, o) in by_query.items() if len(r) > 1)
-    top = [(top10_overlap(r, o), q) for q, (r, o) in by_query.items() if len(r) >= 10]
+    queries, rho, top = worst_per_query((l.get("qid", 0), l["logit"], l["score"]) for l in lines)
     result = {
         "model": os.path.basename(os.path.normpath(a.model)),
         "golden": os.path.basename(a.golden),
         "dtype": a.dtype,
         "pairs": len(lines),
-        "queries": len(by_query),
+        "queries": queries,
         "max_abs_err": worst_err,
         "max_abs_err_line": worst_err_line + 1,
         "worst_spearman": rho[0],
         "worst_spearman_qid": rho[1],
-        "worst_top10": min(top)[0] if top else None,
-        "worst_top10_qid": min(top)[1] if top else None,
+        "worst_top10": top[0] if top else None,
+        "worst_top10_qid": top[1] if top else None,
         "seconds": round(seconds, 2),
     }
     if a.json:
         print(json.dumps(result))
         return
     print(f"{result['model']} {a.dtype} on {result['golden']} ({len(lines)} pairs, "
-          f"{len(by_query)} queries, {seconds:.1f} s)")
+          f"{queries} queries, {seconds:.1f} s)")
     print(f"  max |err|        {worst_err:.3g} (line {worst_err_line + 1})")
     print(f"  worst Spearman   {rho[0]:.4f} (qid {rho[1]})")
     if top:
-        print(f"  worst top-10     {min(top)[0]}/10 (qid {min(top)[1]})")
+        print(f"  worst top-10     {top[0]}/10 (qid {top[1]})")
 
 
 if __name__ == "__main__":

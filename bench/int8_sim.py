@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from accuracy import spearman, top10_overlap  # noqa: E402
+from accuracy import worst_per_query  # noqa: E402
 
 
 def load_safetensors(path):
@@ -197,20 +197,13 @@ def main():
         model.round_inputs = lambda name: any(s in name for s in parts)
 
     start = time.time()
-    by_query = {}
-    errors = []
-    for qid, ids, types, ref in read_pairs(args.golden, 0, args.limit):
-        ours = model.logit(ids, types)
-        errors.append(ours - ref)
-        by_query.setdefault(qid, ([], []))
-        by_query[qid][0].append(ref)
-        by_query[qid][1].append(ours)
-    errors = np.array(errors)
-    rho = min((spearman(r, o), q) for q, (r, o) in by_query.items() if len(r) > 1)
-    top = [(top10_overlap(r, o), q) for q, (r, o) in by_query.items() if len(r) >= 10]
+    pairs = read_pairs(args.golden, 0, args.limit)
+    scored = [(qid, ref, model.logit(ids, types)) for qid, ids, types, ref in pairs]
+    errors = np.array([ours - ref for _, ref, ours in scored])
+    _, rho, top = worst_per_query(scored)
     print(f"weights {args.weights}, inputs rounded: {args.act}; {len(errors)} pairs in {time.time() - start:.0f} s")
     print(f"max |err| {abs(errors).max():.4f}  mean {errors.mean():+.4f}  std {errors.std():.4f}  "
-          f"worst Spearman {rho[0]:.4f} (query {rho[1]})" + (f"  worst top-10 {min(top)[0]}/10" if top else ""))
+          f"worst Spearman {rho[0]:.4f} (query {rho[1]})" + (f"  worst top-10 {top[0]}/10" if top else ""))
 
 
 if __name__ == "__main__":

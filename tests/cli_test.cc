@@ -119,6 +119,36 @@ TEST(Cli, ConvertAndInfo) {
   EXPECT_NE(devices.out.find("AMX-BF16 "), std::string::npos) << devices.out;  // yes or no
 }
 
+// convert --dtype int8 --calibrate: GPTQ rounding from a pairs file, and its misuses refused
+// with a message that says what to do.
+TEST(Cli, ConvertInt8WithCalibration) {
+  const std::string hf = crossenc::test::data_path("tiny-random").string();
+  const std::string pairs = std::string(CROSSENC_SOURCE_DIR) + "/examples/calibration_dl19.jsonl";
+  const auto out = (work_dir() / "tiny-gptq.cenc").string();
+  auto r = run("convert " + hf + " " + out + " --dtype int8 --calibrate " + pairs +
+               " --calibrate-pairs 8 --threads 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("calibration: 8 pairs, "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("int8 weights (GPTQ-rounded)"), std::string::npos) << r.err;
+  const auto scored = run("score -m " + out + " --dtype int8 -i -",
+                          R"({"query": "what is a flea", "passage": "A flea is an insect."})");
+  ASSERT_EQ(scored.code, 0) << scored.err;
+
+  r = run("convert " + hf + " " + out + " --calibrate " + pairs);  // f32
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("--calibrate goes with --dtype int8"), std::string::npos) << r.err;
+  r = run("convert " + hf + " " + out + " --dtype int8 --calibrate " + pairs +
+          " --calibrate-pairs 33");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("has 32 pairs; --calibrate-pairs asks for 33"), std::string::npos) << r.err;
+  r = run("convert " + hf + " " + out + " --dtype int8 --calibrate -", "{\"query\": \"q\"}\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("-:1: missing field \"passage\""), std::string::npos) << r.err;
+  r = run("convert " + hf + " " + out + " --dtype int8 --calibrate /no/such/pairs.jsonl");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/no/such/pairs.jsonl"), std::string::npos) << r.err;
+}
+
 // --progress into a file or pipe (not a terminal): whole lines, no carriage returns, and a
 // summary at the end.
 TEST(Cli, ProgressIntoAFileIsLinesAndASummary) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "crossenc/calibration.h"
+#include "crossenc/converter.h"
 #include "crossenc/engine.h"
 #include "crossenc/eval/metrics.h"
 #include "test_util.h"
@@ -62,34 +64,46 @@ struct Bounds {
   size_t min_top10;     // worst query
 };
 
+struct Measured {
+  double max_error = 0.0, worst_spearman = 1.0;
+  size_t worst_top10 = 10;
+};
+
+Measured measure(Engine& engine) {
+  const auto queries = read_fixture();
+  EXPECT_EQ(queries.size(), 3u);
+  Measured m;
+  for (const auto& [qid, q] : queries) {
+    EXPECT_GE(q.pairs.size(), 20u) << qid;
+    const std::vector<float> got = engine.score(q.pairs);
+    const std::vector<double> scores(got.begin(), got.end());
+    for (size_t i = 0; i < scores.size(); ++i) {
+      m.max_error = std::max(m.max_error, std::fabs(scores[i] - q.reference[i]));
+    }
+    m.worst_spearman = std::min(m.worst_spearman, eval::spearman(scores, q.reference));
+    m.worst_top10 = std::min(m.worst_top10, top10_overlap(scores, q.reference));
+  }
+  return m;
+}
+
+void expect_within(const Bounds& b, const Measured& m) {
+  testing::Test::RecordProperty("max_error", std::to_string(m.max_error));
+  testing::Test::RecordProperty("worst_spearman", std::to_string(m.worst_spearman));
+  std::printf("%s: max |err| %.3g, worst Spearman %.4f, worst top-10 %zu/10\n", b.dtype,
+              m.max_error, m.worst_spearman, m.worst_top10);
+  EXPECT_LE(m.max_error, b.max_error);
+  EXPECT_GE(m.worst_spearman, b.min_spearman);
+  EXPECT_GE(m.worst_top10, b.min_top10);
+}
+
 class RankingAccuracy : public testing::TestWithParam<Bounds> {};
 
 TEST_P(RankingAccuracy, KeepsTheReferenceRanking) {
   const Bounds& b = GetParam();
-  const auto queries = read_fixture();
-  ASSERT_EQ(queries.size(), 3u);
   Options options{.threads = 2};
   if (std::string(b.dtype) != "f32") options.dtype = parse_dtype(b.dtype);
   Engine engine = Engine::open(test::data_path("tiny-random").string(), options);
-  double max_error = 0.0, worst_spearman = 1.0;
-  size_t worst_top10 = 10;
-  for (const auto& [qid, q] : queries) {
-    ASSERT_GE(q.pairs.size(), 20u) << qid;
-    const std::vector<float> got = engine.score(q.pairs);
-    const std::vector<double> scores(got.begin(), got.end());
-    for (size_t i = 0; i < scores.size(); ++i) {
-      max_error = std::max(max_error, std::fabs(scores[i] - q.reference[i]));
-    }
-    worst_spearman = std::min(worst_spearman, eval::spearman(scores, q.reference));
-    worst_top10 = std::min(worst_top10, top10_overlap(scores, q.reference));
-  }
-  RecordProperty("max_error", std::to_string(max_error));
-  RecordProperty("worst_spearman", std::to_string(worst_spearman));
-  std::printf("%s: max |err| %.3g, worst Spearman %.4f, worst top-10 %zu/10\n", b.dtype, max_error,
-              worst_spearman, worst_top10);
-  EXPECT_LE(max_error, b.max_error);
-  EXPECT_GE(worst_spearman, b.min_spearman);
-  EXPECT_GE(worst_top10, b.min_top10);
+  expect_within(b, measure(engine));
 }
 
 // Bounds about 2x the error measured (and 2x the Spearman gap to 1, one top-10 place below)
@@ -101,6 +115,32 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(Bounds{"f32", 1.2e-5, 0.9999, 10}, Bounds{"f16", 0.022, 0.999, 9},
                     Bounds{"bf16", 0.23, 0.9992, 9}, Bounds{"int8", 0.41, 0.993, 8}),
     [](const testing::TestParamInfo<Bounds>& info) { return std::string(info.param.dtype); });
+
+// `crossenc convert --dtype int8 --calibrate`: GPTQ rounding calibrated on the 32 pairs of
+// examples/calibration_dl19.jsonl (none of them in the fixture). Measured with
+// `build/tests/ranking_accuracy_test` on an AMD EPYC, 2026-12-04: 0.303 / 0.9969 / 9 (round to
+// nearest: 0.206 / 0.9969 / 9 above). On this hidden-32 model the activation rounding
+// dominates and GPTQ gains nothing here (over all 4300 tiny DL19 pairs: 0.303 vs 0.331); its
+// gain on the real shape is checked in golden_scores_test (Int8Gptq). Bounds as above.
+TEST(RankingAccuracyGptq, KeepsTheReferenceRanking) {
+  const std::string hf = test::data_path("tiny-random").string();
+  const auto f32 = open_model(hf, DType::F32);
+  const Tokenizer tokenizer(f32->vocab(), f32->tokenizer_config());
+  std::vector<Encoding> calibration;
+  std::ifstream in(std::string(CROSSENC_SOURCE_DIR) + "/examples/calibration_dl19.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    calibration.push_back(tokenizer.encode_pair(j.at("query").get<std::string>(),
+                                                j.at("passage").get<std::string>()));
+  }
+  ASSERT_EQ(calibration.size(), 32u);
+  const InputGrams grams = collect_input_grams(f32, calibration, 2);
+  const auto path = (test::temp_dir() / "tiny-gptq.cenc").string();
+  write_model_file(path, convert_hf_folder(hf, {.dtype = DType::I8, .input_grams = &grams}));
+  Engine engine = Engine::open(path, {.threads = 2});
+  ASSERT_EQ(engine.info().dtype, DType::I8);
+  expect_within(Bounds{"int8-gptq", 0.61, 0.993, 8}, measure(engine));
+}
 
 }  // namespace
 }  // namespace crossenc

@@ -218,10 +218,12 @@ TensorData make_tensor(const std::string& name, std::vector<int64_t> shape,
   return t;
 }
 
-// An encoder matrix as INT8 (crossenc/quantize.h) plus its per-row F32 scales.
+// An encoder matrix as INT8 (crossenc/quantize.h) plus its per-row F32 scales; rounded with
+// GPTQ on `gram` when there is one (crossenc/gptq.h).
 std::pair<TensorData, TensorData> make_int8_tensors(const std::string& name,
                                                     const std::vector<int64_t>& shape,
-                                                    const std::vector<float>& values) {
+                                                    const std::vector<float>& values,
+                                                    const InputGram* gram) {
   TensorData q;
   q.info.name = name;
   q.info.shape = shape;
@@ -229,8 +231,12 @@ std::pair<TensorData, TensorData> make_int8_tensors(const std::string& name,
   q.bytes.resize(values.size());
   std::vector<float> scales(static_cast<size_t>(shape[0]));
   try {
-    quantize_rows_int8(values.data(), shape[0], shape[1], reinterpret_cast<int8_t*>(q.bytes.data()),
-                       scales.data());
+    auto* levels = reinterpret_cast<int8_t*>(q.bytes.data());
+    if (gram) {
+      quantize_rows_int8_gptq(values.data(), shape[0], shape[1], *gram, levels, scales.data());
+    } else {
+      quantize_rows_int8(values.data(), shape[0], shape[1], levels, scales.data());
+    }
   } catch (const Error& e) {
     throw Error("tensor '" + name + "': " + e.what());
   }
@@ -252,6 +258,9 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
   if (!fs::exists(dir / "config.json")) throw Error("'" + dir_str + "' has no config.json");
   if (options.dtype != DType::F32 && options.dtype != DType::F16 && options.dtype != DType::I8) {
     throw Error("convert supports --dtype f32, f16 or int8");
+  }
+  if (options.input_grams && options.dtype != DType::I8) {
+    throw Error("calibration statistics (GPTQ rounding) apply to --dtype int8 only");
   }
   ModelConfig config = read_config(dir);
   config.dtype = options.dtype;
@@ -292,7 +301,15 @@ std::vector<uint8_t> convert_hf_folder(const std::string& dir_str, const Convert
   std::vector<TensorData> out;
   auto add = [&](const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
     if (mat == DType::I8 && tn::is_layer_matrix(name, shape)) {
-      auto [q, scales] = make_int8_tensors(name, shape, v);
+      const InputGram* gram = nullptr;
+      if (options.input_grams) {
+        auto it = options.input_grams->find(name);
+        if (it == options.input_grams->end()) {
+          throw Error("the calibration has no statistics for '" + name + "'");
+        }
+        gram = &it->second;
+      }
+      auto [q, scales] = make_int8_tensors(name, shape, v, gram);
       out.push_back(std::move(q));
       out.push_back(std::move(scales));
       return;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "crossenc/gptq.h"
 #include "crossenc/model_file.h"
 #include "crossenc/types.h"
 
@@ -13,6 +14,9 @@ namespace crossenc {
 
 struct ConvertOptions {
   DType dtype = DType::F32;  // storage of the 2-D weight matrices (F32, F16 or I8)
+  // I8 only: every encoder matrix rounded with GPTQ on these statistics of its inputs (from
+  // collect_input_grams, crossenc/calibration.h) instead of to nearest; same scales and format.
+  const InputGrams* input_grams = nullptr;
 };
 
 // Reads config.json, model.safetensors and vocab.txt / tokenizer.json / tokenizer_config.json.

@@ -12,10 +12,10 @@
 #include <numeric>
 
 #include "backend_cases.h"
-#include "crossenc/calibration.h"
 #include "crossenc/converter.h"
 #include "crossenc/engine.h"
 #include "crossenc/eval/metrics.h"
+#include "gptq_model.h"
 #include "reference.h"
 #include "test_util.h"
 
@@ -235,19 +235,7 @@ TEST(Int8Gptq, MiniLmL6Dl19IsCloserToFloat64ThanRoundToNearest) {
   CROSSENC_REQUIRE_SHARED_FILE(m / "model.safetensors");
   CROSSENC_REQUIRE_SHARED_FILE(g);
   if (quick_mode()) GTEST_SKIP() << "CROSSENC_QUICK: GPTQ runs on tiny-random under sanitizers";
-  const auto f32 = open_model(m.string(), DType::F32);
-  const Tokenizer tokenizer(f32->vocab(), f32->tokenizer_config());
-  std::vector<Encoding> calibration;
-  std::ifstream in(std::string(CROSSENC_SOURCE_DIR) + "/examples/calibration_dl19.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    calibration.push_back(tokenizer.encode_pair(j.at("query").get<std::string>(),
-                                                j.at("passage").get<std::string>()));
-  }
-  const InputGrams grams = collect_input_grams(f32, calibration, 2);
-  const auto gptq_file = (test::temp_dir() / "l6-gptq.cenc").string();
-  write_model_file(gptq_file,
-                   convert_hf_folder(m.string(), {.dtype = DType::I8, .input_grams = &grams}));
+  const auto gptq_file = test::write_gptq_model(m.string(), "l6-gptq.cenc");
   const auto pairs = read_golden(g);
   std::vector<Encoding> encs;
   for (const auto& p : pairs) encs.push_back(p.enc);

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "crossenc/calibration.h"
 #include "crossenc/converter.h"
 #include "crossenc/engine.h"
 #include "crossenc/eval/metrics.h"
+#include "gptq_model.h"
 #include "test_util.h"
 
 namespace crossenc {
@@ -123,20 +123,8 @@ INSTANTIATE_TEST_SUITE_P(
 // dominates and GPTQ gains nothing here (over all 4300 tiny DL19 pairs: 0.303 vs 0.331); its
 // gain on the real shape is checked in golden_scores_test (Int8Gptq). Bounds as above.
 TEST(RankingAccuracyGptq, KeepsTheReferenceRanking) {
-  const std::string hf = test::data_path("tiny-random").string();
-  const auto f32 = open_model(hf, DType::F32);
-  const Tokenizer tokenizer(f32->vocab(), f32->tokenizer_config());
-  std::vector<Encoding> calibration;
-  std::ifstream in(std::string(CROSSENC_SOURCE_DIR) + "/examples/calibration_dl19.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    calibration.push_back(tokenizer.encode_pair(j.at("query").get<std::string>(),
-                                                j.at("passage").get<std::string>()));
-  }
-  ASSERT_EQ(calibration.size(), 32u);
-  const InputGrams grams = collect_input_grams(f32, calibration, 2);
-  const auto path = (test::temp_dir() / "tiny-gptq.cenc").string();
-  write_model_file(path, convert_hf_folder(hf, {.dtype = DType::I8, .input_grams = &grams}));
+  const auto path =
+      test::write_gptq_model(test::data_path("tiny-random").string(), "tiny-gptq.cenc");
   Engine engine = Engine::open(path, {.threads = 2});
   ASSERT_EQ(engine.info().dtype, DType::I8);
   expect_within(Bounds{"int8-gptq", 0.61, 0.993, 8}, measure(engine));

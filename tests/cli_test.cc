@@ -144,6 +144,14 @@ TEST(Cli, ConvertInt8WithCalibration) {
   r = run("convert " + hf + " " + out + " --dtype int8 --calibrate -", "{\"query\": \"q\"}\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("-:1: missing field \"passage\""), std::string::npos) << r.err;
+  r = run("convert " + hf + " " + out + " --dtype int8 --calibrate - --calibrate-pairs 1",
+          "{\"input_ids\": [101, 999999, 102]}\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("-: token id 999999 is outside the vocabulary"), std::string::npos) << r.err;
+  r = run("convert " + hf + " " + out + " --dtype int8 --calibrate - --calibrate-pairs 1",
+          "{\"query\": \"q\xff\", \"passage\": \"p\"}\n");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("-:1: invalid UTF-8"), std::string::npos) << r.err;
   r = run("convert " + hf + " " + out + " --dtype int8 --calibrate /no/such/pairs.jsonl");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("/no/such/pairs.jsonl"), std::string::npos) << r.err;

@@ -73,7 +73,11 @@ Command add_convert(CLI::App& root) {
               const auto pairs = read_calibration_pairs(*args, *f32);
               size_t tokens = 0;
               for (const Encoding& e : pairs) tokens += e.input_ids.size();
-              grams = collect_input_grams(f32, pairs, args->threads);
+              try {
+                grams = collect_input_grams(f32, pairs, args->threads);
+              } catch (const Error& e) {  // e.g. an input_ids line with an id past the vocabulary
+                throw Error(args->calibrate + ": " + e.what());
+              }
               std::fprintf(stderr, "calibration: %zu pairs, %zu tokens, %.2fs\n", pairs.size(),
                            tokens, seconds_since(t0));
               options.input_grams = &grams;

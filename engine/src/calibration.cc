@@ -42,8 +42,7 @@ class GramRecorder final : public Backend {
   void gemm_impl(const Tensor& a, const Tensor& w, const Tensor* bias, Activation act,
                  Tensor& out) override {
     if (auto it = names_.find(w.data); it != names_.end()) {
-      auto [g, added] = grams_.try_emplace(it->second, a.cols);
-      g->second.add_rows(a.as<const float>(), a.rows);
+      grams_.try_emplace(it->second, a.cols).first->second.add_rows(a.as<const float>(), a.rows);
     }
     inner_.gemm(a, w, bias, act, out);
   }

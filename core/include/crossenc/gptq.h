@@ -23,7 +23,7 @@ struct InputGram {
   void add_rows(const float* x, int64_t m);
 };
 
-// Per .cenc weight name (e.g. "layer.0.qkv.weight"): the Gram of that GEMM's inputs.
+// Per .cenc weight name (e.g. "layer.0.attn.qkv.weight"): the Gram of that GEMM's inputs.
 using InputGrams = std::map<std::string, InputGram>;
 
 // Rounds w [n x k] like quantize_rows_int8 (same scales, same [-127, 127] range) but in GPTQ's

@@ -6,9 +6,10 @@
 """
 
 from .activations import Identity, Sigmoid, Tanh, default_activation_fn
+from .convert import convert
 from .cross_encoder import CrossEncoder, ModelConfig
 from .evaluate import evaluate
 
 __version__ = "0.1.0"
 __all__ = ["CrossEncoder", "ModelConfig", "Identity", "Sigmoid", "Tanh", "default_activation_fn",
-           "evaluate", "__version__"]
+           "convert", "evaluate", "__version__"]

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "crossenc/calibration.h"
+#include "crossenc/converter.h"
 #include "crossenc/engine.h"
 #include "crossenc/eval/rerank.h"
 
@@ -220,6 +222,54 @@ py::dict evaluate(const std::string& model, const std::string& dataset, const st
   return out;
 }
 
+// crossenc.convert: what `crossenc convert` does (tools/cmd_convert.cc), the calibration pairs
+// given as (query, passage) items instead of a JSONL file; same bytes for the same pairs.
+py::dict convert(const std::string& model, const std::string& output, const std::string& dtype,
+                 const std::optional<py::sequence>& calibration, int threads) {
+  if (threads < 0) throw py::value_error("threads must be >= 0");
+  crossenc::ConvertOptions options;
+  try {
+    options.dtype = crossenc::parse_dtype(dtype);
+  } catch (const crossenc::Error& e) {
+    throw py::value_error(e.what());
+  }
+  if (!crossenc::is_hf_folder(model)) {
+    throw py::value_error(model + " is not a Hugging Face model folder (it has no config.json)");
+  }
+  std::vector<crossenc::Pair> pairs;
+  if (calibration) {
+    if (options.dtype != crossenc::DType::I8) {
+      throw py::value_error("calibration_pairs go with dtype=\"int8\" (GPTQ rounding)");
+    }
+    pairs = pairs_of(*calibration);
+    if (pairs.empty()) throw py::value_error("calibration_pairs is empty");
+  }
+  std::shared_ptr<const crossenc::ModelFile> written;
+  {
+    py::gil_scoped_release release;
+    crossenc::InputGrams grams;
+    if (!pairs.empty()) {
+      const auto f32 = crossenc::open_model(model, crossenc::DType::F32);
+      const crossenc::Tokenizer tokenizer(f32->vocab(), f32->tokenizer_config());
+      std::vector<crossenc::Encoding> encodings;
+      encodings.reserve(pairs.size());
+      for (const auto& p : pairs) encodings.push_back(tokenizer.encode_pair(p.query, p.passage));
+      grams = crossenc::collect_input_grams(f32, encodings, threads);
+      options.input_grams = &grams;
+    }
+    crossenc::write_model_file(output, crossenc::convert_hf_folder(model, options));
+    written = crossenc::ModelFile::open(output);  // prove it loads, as the CLI does
+  }
+  py::dict d;
+  d["path"] = output;
+  d["dtype"] = std::string(crossenc::dtype_name(written->config().dtype));
+  d["gptq"] = !pairs.empty();
+  d["calibration_pairs"] = pairs.size();
+  d["size_bytes"] = written->file_size();
+  d["config"] = config_of(written->config());
+  return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_native, m) {
@@ -249,5 +299,7 @@ PYBIND11_MODULE(_native, m) {
         py::arg("threads") = 0, py::arg("device") = -1, py::arg("max_length") = 0,
         py::arg("batch_size") = 32, py::arg("compare_dtypes") = py::none(),
         py::arg("progress") = py::none());
+  m.def("convert", &convert, py::arg("model"), py::arg("output"), py::arg("dtype") = "f32",
+        py::arg("calibration_pairs") = py::none(), py::arg("threads") = 0);
   m.def("default_data_dirs", &crossenc::eval::default_data_dirs);
 }

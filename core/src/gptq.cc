@@ -37,21 +37,33 @@ void InputGram::add_rows(const float* x, int64_t m) {
 
 namespace {
 
+// sum_c a[c] * b[c] over four interleaved sums: one running sum would wait on each add's
+// latency (the factorization below spent most of a conversion there).
+double dot(const double* a, const double* b, int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  int64_t c = 0;
+  for (; c + 4 <= n; c += 4) {
+    s0 += a[c] * b[c];
+    s1 += a[c + 1] * b[c + 1];
+    s2 += a[c + 2] * b[c + 2];
+    s3 += a[c + 3] * b[c + 3];
+  }
+  for (; c < n; ++c) s0 += a[c] * b[c];
+  return (s0 + s1) + (s2 + s3);
+}
+
 // In place: the lower Cholesky factor of the symmetric positive definite a [k x k] (the upper
 // triangle is left as zeros). Throws Error if a is not positive definite.
 void cholesky_lower(std::vector<double>& a, int64_t k) {
   for (int64_t j = 0; j < k; ++j) {
     double* aj = a.data() + j * k;
-    double d = aj[j];
-    for (int64_t c = 0; c < j; ++c) d -= aj[c] * aj[c];
+    const double d = aj[j] - dot(aj, aj, j);
     if (!(d > 0)) throw Error("GPTQ: the calibration Gram matrix is not positive definite");
     const double l = std::sqrt(d);
     aj[j] = l;
     for (int64_t i = j + 1; i < k; ++i) {
       double* ai = a.data() + i * k;
-      double s = ai[j];
-      for (int64_t c = 0; c < j; ++c) s -= ai[c] * aj[c];
-      ai[j] = s / l;
+      ai[j] = (ai[j] - dot(ai, aj, j)) / l;
     }
     for (int64_t c = j + 1; c < k; ++c) aj[c] = 0;
   }

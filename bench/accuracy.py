@@ -2,9 +2,9 @@
 """Accuracy of one dtype against float64 reference logits (the README's accuracy table).
 
 Scores a golden file (lines with qid, input_ids/token_type_ids and the reference "logit") with
-`crossenc score` and prints: max |logit - reference|, the worst per-query Spearman correlation
-and the worst per-query top-10 overlap (how many of the reference's 10 best passages are also in
-ours), each with the query it comes from. Queries with fewer than 10 pairs give no top-10 figure.
+`crossenc score` and prints: max |logit - reference|, the mean and RMS of logit - reference, the
+worst per-query Spearman correlation and the worst per-query top-10 overlap (how many of the
+reference's 10 best passages are also in ours), each with the query it comes from. Queries with fewer than 10 pairs give no top-10 figure.
 
   bench/accuracy.py --model ../shared/models/minilm-l6-outliers \
       --golden ../shared/golden/scores_l6outliers_dl19.jsonl --dtype int8
@@ -82,11 +82,13 @@ def main():
         seconds = time.time() - t0
         lines = [json.loads(s) for s in open(out, encoding="utf-8")]
 
+    errors = [line["score"] - line["logit"] for line in lines]
     worst_err, worst_err_line = 0.0, -1
-    for i, line in enumerate(lines):
-        err = abs(line["score"] - line["logit"])
-        if err > worst_err:
-            worst_err, worst_err_line = err, i
+    for i, err in enumerate(errors):
+        if abs(err) > worst_err:
+            worst_err, worst_err_line = abs(err), i
+    mean_err = sum(errors) / len(errors)
+    rms_err = (sum(e * e for e in errors) / len(errors)) ** 0.5
     queries, rho, top = worst_per_query((l.get("qid", 0), l["logit"], l["score"]) for l in lines)
     result = {
         "model": os.path.basename(os.path.normpath(a.model)),
@@ -96,6 +98,8 @@ def main():
         "queries": queries,
         "max_abs_err": worst_err,
         "max_abs_err_line": worst_err_line + 1,
+        "mean_err": mean_err,
+        "rms_err": rms_err,
         "worst_spearman": rho[0],
         "worst_spearman_qid": rho[1],
         "worst_top10": top[0] if top else None,
@@ -108,6 +112,7 @@ def main():
     print(f"{result['model']} {a.dtype} on {result['golden']} ({len(lines)} pairs, "
           f"{queries} queries, {seconds:.1f} s)")
     print(f"  max |err|        {worst_err:.3g} (line {worst_err_line + 1})")
+    print(f"  mean / rms err   {mean_err:+.4f} / {rms_err:.4f}")
     print(f"  worst Spearman   {rho[0]:.4f} (qid {rho[1]})")
     if top:
         print(f"  worst top-10     {top[0]}/10 (qid {top[1]})")
